@@ -1,0 +1,62 @@
+"""tinygrad_edu: a small, fast, honest autograd engine for learning backprop.
+
+    import tinygrad_edu as tg
+    x = tg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    x.grad  # tensor([2., 4., 6.])
+
+Where things live (docs/architecture.md has the map): tensor.py (Tensor, apply),
+autograd.py (the backward loop), ops/ (each op's forward and backward),
+gradcheck.py (finite-difference checks), creation.py (factories).
+"""
+
+from numpy import bool_, float16, float32, float64, int32, int64  # noqa: F401
+
+from . import (
+    ops,
+    testing,  # noqa: F401  (Hypothesis is imported only when used)
+)
+from .autograd import (
+    Function,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .backend import DeviceError, cuda_is_available, get_device, manual_seed, set_default_device
+from .creation import (
+    arange,
+    eye,
+    full,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .gradcheck import GradcheckError, gradcheck
+from .ops.registry import REGISTRY, OpInfo
+from .tensor import (
+    Tensor,
+    binary_cross_entropy_with_logits,
+    concatenate,
+    cross_entropy,
+    from_dlpack,
+    linear,
+    log_softmax,
+    maximum,
+    minimum,
+    mse_loss,
+    softmax,
+    stack,
+    where,
+)
+
+ops.REGISTRY = REGISTRY  # tg.ops.REGISTRY: registry.py needs Tensor, so it loads last
+ops.OpInfo = OpInfo
+
+__version__ = "0.1.0"

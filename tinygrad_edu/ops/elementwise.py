@@ -1,0 +1,343 @@
+"""Elementwise ops: arithmetic, math functions, activations, `maximum`/`minimum`, `where`.
+
+Each class holds one op's forward (on arrays, with `self.xp`) and its backward.  Every
+backward works on arrays and on Tensors alike (autograd.py explains why), and undoes
+broadcasting itself with `unbroadcast`.  Composite activations (`gelu`) live in
+tensor.py as compositions of these.
+"""
+
+import math
+
+from ..autograd import Function
+from ._helpers import unbroadcast
+
+
+class Add(Function):
+    """out = x + y.   d(out)/dx = 1,  d(out)/dy = 1."""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return x + y
+
+    def backward(self, xp, grad, out, x, y):
+        grad_x = unbroadcast(grad, x.shape) if self.needs_input_grad[0] else None
+        grad_y = unbroadcast(grad, y.shape) if self.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+class Sub(Function):
+    """out = x - y.   d(out)/dx = 1,  d(out)/dy = -1."""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return x - y
+
+    def backward(self, xp, grad, out, x, y):
+        grad_x = unbroadcast(grad, x.shape) if self.needs_input_grad[0] else None
+        grad_y = unbroadcast(-grad, y.shape) if self.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+class Mul(Function):
+    """out = x * y.   d(out)/dx = y,  d(out)/dy = x."""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return x * y
+
+    def backward(self, xp, grad, out, x, y):
+        grad_x = unbroadcast(grad * y, x.shape) if self.needs_input_grad[0] else None
+        grad_y = unbroadcast(grad * x, y.shape) if self.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+class Div(Function):
+    """out = x / y.   d(out)/dx = 1 / y,  d(out)/dy = -x / y**2 = -out / y."""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return x / y
+
+    def backward(self, xp, grad, out, x, y):
+        grad_x = unbroadcast(grad / y, x.shape) if self.needs_input_grad[0] else None
+        grad_y = unbroadcast(-grad * out / y, y.shape) if self.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+class Neg(Function):
+    """out = -x.   d(out)/dx = -1."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, xp, grad, out, x):
+        return (-grad,)
+
+
+class Pow(Function):
+    """out = x ** y.   d(out)/dx = y * x**(y - 1),  d(out)/dy = out * log(x)."""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return x**y
+
+    def backward(self, xp, grad, out, x, y):
+        grad_x = grad_y = None
+        if self.needs_input_grad[0]:
+            grad_x = unbroadcast(grad * y * x ** (y - 1), x.shape)
+        if self.needs_input_grad[1]:  # only defined for x > 0, as in the real numbers
+            grad_y = unbroadcast(grad * out * xp.log(x), y.shape)
+        return grad_x, grad_y
+
+
+class Astype(Function):
+    """out = x converted to another float dtype.   grad: converted back to x's dtype."""
+
+    __slots__ = ()
+
+    def forward(self, x, dtype=None):
+        return x.astype(dtype)
+
+    def backward(self, xp, grad, out, x):
+        return (grad.astype(x.dtype),)
+
+
+class Exp(Function):
+    """out = exp(x).   d(out)/dx = exp(x) = out."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return self.xp.exp(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * out,)
+
+
+class Log(Function):
+    """out = log(x) (natural log).   d(out)/dx = 1 / x."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return self.xp.log(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad / x,)
+
+
+class Sqrt(Function):
+    """out = sqrt(x).   d(out)/dx = 1 / (2 * sqrt(x)) = 1 / (2 * out)."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return self.xp.sqrt(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad / (out * 2),)
+
+
+class Abs(Function):
+    """out = |x|.   d(out)/dx = sign(x) (0 at x = 0, as PyTorch)."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return self.xp.abs(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * xp.sign(x),)
+
+
+class Sin(Function):
+    """out = sin(x).   d(out)/dx = cos(x)."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return self.xp.sin(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * xp.cos(x),)
+
+
+class Cos(Function):
+    """out = cos(x).   d(out)/dx = -sin(x)."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return self.xp.cos(x)
+
+    def backward(self, xp, grad, out, x):
+        return (-grad * xp.sin(x),)
+
+
+class Tanh(Function):
+    """out = tanh(x).   d(out)/dx = 1 - tanh(x)**2 = 1 - out**2."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return self.xp.tanh(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * (1 - out * out),)
+
+
+class Sigmoid(Function):
+    """out = 1 / (1 + exp(-x)).   d(out)/dx = out * (1 - out)."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        # Written with tanh, which never overflows: exp(-x) does for x < -88 in float32.
+        return self.xp.tanh(x * 0.5) * 0.5 + 0.5
+
+    def backward(self, xp, grad, out, x):
+        return (grad * out * (1 - out),)
+
+
+class Relu(Function):
+    """out = max(x, 0).   d(out)/dx = 1 where x > 0, else 0 (0 at the kink, as PyTorch)."""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return self.xp.maximum(x, 0)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * (x > 0),)
+
+
+class LeakyRelu(Function):
+    """out = x if x > 0 else slope * x.   d(out)/dx = 1 where x > 0, else slope."""
+
+    __slots__ = ("slope",)
+
+    def forward(self, x, slope=0.01):
+        self.slope = slope
+        return self.xp.where(x > 0, x, x * slope)
+
+    def backward(self, xp, grad, out, x):
+        positive = (x > 0).astype(grad.dtype)
+        return (grad * (positive * (1 - self.slope) + self.slope),)
+
+
+class Softplus(Function):
+    """out = log(1 + exp(x)).   d(out)/dx = sigmoid(x).
+
+    `logaddexp(0, x)` is the overflow-free form: softplus(1000) = 1000, not inf.
+    """
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return self.xp.logaddexp(0, x)
+
+    def backward(self, xp, grad, out, x):
+        sigmoid = xp.tanh(x * 0.5) * 0.5 + 0.5
+        return (grad * sigmoid,)
+
+
+class Erf(Function):
+    """out = erf(x).   d(out)/dx = 2 / sqrt(pi) * exp(-x**2).  (Used by exact gelu.)"""
+
+    __slots__ = ()
+
+    def forward(self, x):
+        return _erf(self.xp, x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * xp.exp(-(x * x)) * (2 / math.sqrt(math.pi)),)
+
+
+def _erf(xp, x):
+    """erf from SciPy (CPU) or cupyx (GPU) when present, else math.erf per element."""
+    try:
+        if xp.__name__ == "cupy":
+            from cupyx.scipy.special import erf
+        else:
+            from scipy.special import erf
+    except ImportError:
+        erf = xp.vectorize(math.erf, otypes=[x.dtype])
+    return erf(x).astype(x.dtype, copy=False)
+
+
+class Clip(Function):
+    """out = min(max(x, lo), hi).   d(out)/dx = 1 where lo <= x <= hi, else 0."""
+
+    __slots__ = ("lo", "hi")
+
+    def forward(self, x, lo=None, hi=None):
+        self.lo, self.hi = lo, hi
+        return self.xp.clip(x, lo, hi)
+
+    def backward(self, xp, grad, out, x):
+        if self.lo is not None:
+            grad = grad * (x >= self.lo)
+        if self.hi is not None:
+            grad = grad * (x <= self.hi)
+        return (grad,)
+
+
+class Maximum(Function):
+    """out = max(x, y) elementwise.   d(out)/dx = 1 where x > y, 1/2 at ties, else 0.
+
+    Ties split the gradient evenly, as PyTorch does, so x and y stay symmetric.
+    """
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return self.xp.maximum(x, y)
+
+    def backward(self, xp, grad, out, x, y):
+        share_x = (x > y).astype(grad.dtype) + (x == y).astype(grad.dtype) * 0.5
+        grad_x = unbroadcast(grad * share_x, x.shape) if self.needs_input_grad[0] else None
+        grad_y = unbroadcast(grad * (1 - share_x), y.shape) if self.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+class Minimum(Function):
+    """out = min(x, y) elementwise.   d(out)/dx = 1 where x < y, 1/2 at ties, else 0."""
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return self.xp.minimum(x, y)
+
+    def backward(self, xp, grad, out, x, y):
+        share_x = (x < y).astype(grad.dtype) + (x == y).astype(grad.dtype) * 0.5
+        grad_x = unbroadcast(grad * share_x, x.shape) if self.needs_input_grad[0] else None
+        grad_y = unbroadcast(grad * (1 - share_x), y.shape) if self.needs_input_grad[1] else None
+        return grad_x, grad_y
+
+
+class Where(Function):
+    """out = x where cond else y.   d(out)/dx = cond,  d(out)/dy = not cond.
+
+    `cond` is a boolean array (a parameter, not an input: it has no gradient).
+    """
+
+    __slots__ = ("cond",)
+
+    def forward(self, x, y, cond=None):
+        self.cond = cond
+        return self.xp.where(cond, x, y)
+
+    def backward(self, xp, grad, out, x, y):
+        grad_x = grad_y = None
+        if self.needs_input_grad[0]:
+            grad_x = unbroadcast(grad * self.cond, x.shape)
+        if self.needs_input_grad[1]:
+            grad_y = unbroadcast(grad * ~self.cond, y.shape)
+        return grad_x, grad_y

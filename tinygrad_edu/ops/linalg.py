@@ -1,0 +1,37 @@
+"""Linear algebra: `MatMul` (the `@` operator), with NumPy's rules for 1-D and batches."""
+
+from ..autograd import Function
+from ._helpers import unbroadcast
+
+
+class MatMul(Function):
+    """out = x @ y.   d(out)/dx = grad @ y^T,  d(out)/dy = x^T @ grad.
+
+    NumPy's rules: a 1-D x acts as a row (1, k), a 1-D y as a column (k, 1), and the
+    added axis is removed again; leading (batch) axes broadcast.  Backward makes the
+    same promotions, multiplies, and sums over broadcast batch axes.
+    """
+
+    __slots__ = ()
+
+    def forward(self, x, y):
+        return x @ y
+
+    def backward(self, xp, grad, out, x, y):
+        # Promote 1-D operands and the gradient to the 2-D case NumPy computed.
+        x2 = x.reshape((1,) + x.shape) if x.ndim == 1 else x
+        y2 = y.reshape(y.shape + (1,)) if y.ndim == 1 else y
+        if y.ndim == 1:
+            grad = grad.reshape(grad.shape + (1,))
+        if x.ndim == 1:
+            grad = grad.reshape(grad.shape[:-1] + (1,) + grad.shape[-1:])
+        grad_x = grad_y = None
+        if self.needs_input_grad[0]:
+            grad_x = unbroadcast(grad @ y2.swapaxes(-1, -2), x2.shape)
+            if x.ndim == 1:
+                grad_x = grad_x.reshape(x.shape)
+        if self.needs_input_grad[1]:
+            grad_y = unbroadcast(x2.swapaxes(-1, -2) @ grad, y2.shape)
+            if y.ndim == 1:
+                grad_y = grad_y.reshape(y.shape)
+        return grad_x, grad_y

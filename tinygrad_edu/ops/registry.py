@@ -1,0 +1,298 @@
+"""`REGISTRY`: one `OpInfo` per differentiable operation, describing how to test it.
+
+Plain data: the public call, how many tensor inputs, the value range, whether inputs
+broadcast, which parameters to draw, which points to stay away from.  `tg.testing`
+turns an entry into Hypothesis strategies; tests/test_ops_gradcheck.py gradchecks every
+entry (first and second order), and tests/test_registry_coverage.py fails if some
+`Function` subclass is reached by no entry.  A new op therefore needs a line here.
+
+Entries call the public API (`x * y`, `x.sum(axis)`, `tg.where`), so composites such as
+`mean`, `gelu` and `cross_entropy` are checked exactly as users call them.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy
+
+from ..tensor import (
+    binary_cross_entropy_with_logits,
+    concatenate,
+    cross_entropy,
+    linear,
+    minimum,
+    mse_loss,
+    stack,
+    where,
+)
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    """How to test one op.  See the module docstring."""
+
+    name: str
+    call: Callable  # call(*tensors, **params) -> Tensor, through the public API
+    nargs: int = 1  # number of tensor inputs
+    domain: tuple = (-2.0, 2.0)  # input values are drawn from this interval
+    broadcast: bool = False  # draw the inputs' shapes as a broadcastable set
+    reduces: bool = False  # draw `axis` (None, int, tuple, negative) and `keepdims`
+    params: dict = field(default_factory=dict)  # name -> tuple of values to choose from
+    kinks: tuple = ()  # values where the derivative jumps: inputs keep away from them
+    distinct: bool = False  # no two input values equal (ties make max/maximum kinked)
+    min_ndim: int = 0  # smallest input rank that makes sense
+    sample: Optional[Callable] = None  # sample(draw) -> (shapes, params) for odd inputs
+    second_order: bool = True  # check gradients of gradients too
+    tolerance: dict = field(default_factory=dict)  # gradcheck eps/atol/rtol, if not default
+
+
+# ---- samplers for ops whose inputs are not "a few arrays of any shape" ------------
+
+
+def _st():
+    from hypothesis import strategies  # imported when testing, never at run time
+
+    return strategies
+
+
+def _side(draw, lo=1):
+    return draw(_st().integers(lo, 4))
+
+
+def _matmul_sample(draw):
+    k, m, n = _side(draw), _side(draw), _side(draw)
+    forms = [
+        ((k,), (k,)),
+        ((k,), (k, n)),
+        ((m, k), (k,)),
+        ((m, k), (k, n)),
+        ((2, m, k), (k, n)),
+        ((k,), (2, k, n)),
+        ((2, 1, m, k), (3, k, n)),
+    ]
+    return draw(_st().sampled_from(forms)), {}
+
+
+def _index_sample(draw):
+    st = _st()
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    first = shape[0]
+    choices = [
+        0,
+        -1,
+        slice(None, None, -1),
+        slice(1, None),
+        (Ellipsis, 0),
+        (None, slice(None)),
+        numpy.array([0, 0, first - 1]),  # a repeated index: its gradients must add
+        numpy.arange(first) % 2 == 0,  # a boolean mask over the first axis
+    ]
+    if len(shape) >= 2:
+        choices += [
+            (slice(None), -1),
+            (numpy.array([0, first - 1, 0]), numpy.array([shape[1] - 1, 0, 0])),
+            (Ellipsis, numpy.array([0, 0])),
+        ]
+    return [shape], {"index": draw(st.sampled_from(choices))}
+
+
+def _join_sample(draw, same_shape):
+    st = _st()
+    shape = list(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    count = draw(st.integers(1, 3))
+    axis = draw(st.integers(-len(shape), len(shape) - 1 + (1 if same_shape else 0)))
+    shapes = []
+    for _ in range(count):
+        s = list(shape)
+        if not same_shape:
+            s[axis] = draw(st.integers(1, 3))
+        shapes.append(tuple(s))
+    return shapes, {"axis": axis}
+
+
+def _reshape_sample(draw):
+    st = _st()
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=0, max_size=3)))
+    size = int(numpy.prod(shape))
+    targets = [(size,), (-1,), (1, size), (size, 1, 1), tuple(reversed(shape)) or (1,)]
+    return [shape], {"shape": draw(st.sampled_from(targets))}
+
+
+def _transpose_sample(draw):
+    st = _st()
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    axes = tuple(draw(st.permutations(range(len(shape)))))
+    return [shape], {"axes": axes}
+
+
+def _broadcast_to_sample(draw):
+    st = _st()
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+    target = tuple(draw(st.integers(2, 3)) if s == 1 and draw(st.booleans()) else s for s in shape)
+    lead = tuple(draw(st.lists(st.integers(1, 3), max_size=1)))
+    return [shape], {"shape": lead + target}
+
+
+def _squeeze_sample(draw):
+    st = _st()
+    shape = list(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    position = draw(st.integers(0, len(shape)))
+    shape.insert(position, 1)
+    return [tuple(shape)], {"axis": draw(st.sampled_from([None, position, position - len(shape)]))}
+
+
+def _unsqueeze_sample(draw):
+    st = _st()
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=0, max_size=3)))
+    return [shape], {"axis": draw(st.integers(-len(shape) - 1, len(shape)))}
+
+
+def _pad_sample(draw):
+    st = _st()
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    pads = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape)
+    return [shape], {"pad_width": pads, "value": draw(st.sampled_from([0.0, -1.5]))}
+
+
+def _where_sample(draw):
+    from hypothesis.extra import numpy as hnp
+
+    shapes = draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=3))
+    cond = draw(hnp.arrays(bool, shapes.input_shapes[0]))
+    return list(shapes.input_shapes[1:]), {"cond": cond}
+
+
+def _cross_entropy_sample(draw):
+    st = _st()
+    n, c = _side(draw), draw(st.integers(2, 5))
+    target = numpy.array(draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n)))
+    reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+    return [(n, c)], {"target": target, "reduction": reduction}
+
+
+def _softmax_sample(draw):
+    st = _st()
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    return [shape], {"axis": draw(st.integers(-len(shape), len(shape) - 1))}
+
+
+def _same_shape_sample(nargs):
+    def sample(draw):
+        st = _st()
+        shape = tuple(draw(st.lists(st.integers(1, 4), min_size=0, max_size=3)))
+        reduction = draw(st.sampled_from(["mean", "sum", "none"]))
+        return [shape] * nargs, {"reduction": reduction}
+
+    return sample
+
+
+def _linear_sample(draw):
+    st = _st()
+    n, i, o = _side(draw), _side(draw), _side(draw)
+    lead = draw(st.sampled_from([(), (n,), (2, n)]))
+    return [lead + (i,), (o, i), (o,)], {}
+
+
+REGISTRY = (
+    # arithmetic (binary ops broadcast; reflected forms with Python numbers)
+    OpInfo("add", lambda x, y: x + y, nargs=2, broadcast=True),
+    OpInfo("sub", lambda x, y: x - y, nargs=2, broadcast=True),
+    OpInfo("mul", lambda x, y: x * y, nargs=2, broadcast=True),
+    OpInfo("div", lambda x, y: x / y, nargs=2, broadcast=True, domain=(0.5, 2.0)),
+    OpInfo("pow", lambda x, y: x**y, nargs=2, broadcast=True, domain=(0.5, 2.0)),
+    OpInfo("neg", lambda x: -x),
+    OpInfo("radd_scalar", lambda x: 1.5 + x),
+    OpInfo("rsub_scalar", lambda x: 1.5 - x),
+    OpInfo("rmul_scalar", lambda x: 2.5 * x),
+    OpInfo("rdiv_scalar", lambda x: 2.0 / x, domain=(0.5, 2.0)),
+    OpInfo("pow_scalar", lambda x, p: x**p, domain=(0.5, 2.0), params={"p": (2, 3, 0.5, -1.5)}),
+    OpInfo("rpow_scalar", lambda x: 2.0**x),
+    # float32 in the middle: a big eps keeps finite differences above float32 rounding
+    OpInfo(
+        "astype",
+        lambda x: x.astype(numpy.float32).astype(x.dtype),
+        tolerance={"eps": 1e-2, "atol": 1e-4},
+    ),
+    # elementwise functions
+    OpInfo("exp", lambda x: x.exp()),
+    OpInfo("log", lambda x: x.log(), domain=(0.5, 3.0)),
+    OpInfo("sqrt", lambda x: x.sqrt(), domain=(0.5, 3.0)),
+    OpInfo("abs", lambda x: x.abs(), kinks=(0.0,)),
+    OpInfo("sin", lambda x: x.sin()),
+    OpInfo("cos", lambda x: x.cos()),
+    OpInfo("tanh", lambda x: x.tanh()),
+    OpInfo("sigmoid", lambda x: x.sigmoid(), domain=(-5.0, 5.0)),
+    OpInfo("relu", lambda x: x.relu(), kinks=(0.0,)),
+    OpInfo(
+        "leaky_relu",
+        lambda x, slope: x.leaky_relu(slope),
+        kinks=(0.0,),
+        params={"slope": (0.01, 0.2)},
+    ),
+    OpInfo("softplus", lambda x: x.softplus(), domain=(-5.0, 5.0)),
+    OpInfo("erf", lambda x: x.erf()),
+    OpInfo("gelu", lambda x: x.gelu()),
+    OpInfo("gelu_tanh", lambda x: x.gelu(approximate="tanh")),
+    OpInfo("clip", lambda x: x.clip(-0.5, 0.8), kinks=(-0.5, 0.8)),
+    OpInfo("clip_lo", lambda x: x.clip(lo=0.3), kinks=(0.3,)),
+    OpInfo("maximum", lambda x, y: x.maximum(y), nargs=2, broadcast=True, distinct=True),
+    OpInfo("minimum", lambda x, y: minimum(x, y), nargs=2, broadcast=True, distinct=True),
+    OpInfo("where", lambda x, y, cond: where(cond, x, y), nargs=2, sample=_where_sample),
+    # reductions
+    OpInfo("sum", lambda x, axis, keepdims: x.sum(axis, keepdims), reduces=True),
+    OpInfo("mean", lambda x, axis, keepdims: x.mean(axis, keepdims), reduces=True),
+    OpInfo("var", lambda x, axis, keepdims: x.var(axis, keepdims), reduces=True),
+    OpInfo("max", lambda x, axis, keepdims: x.max(axis, keepdims), reduces=True, distinct=True),
+    OpInfo("min", lambda x, axis, keepdims: x.min(axis, keepdims), reduces=True, distinct=True),
+    OpInfo("logsumexp", lambda x, axis, keepdims: x.logsumexp(axis, keepdims), reduces=True),
+    # shape
+    OpInfo("reshape", lambda x, shape: x.reshape(shape), sample=_reshape_sample),
+    OpInfo("transpose", lambda x, axes: x.transpose(*axes), sample=_transpose_sample),
+    OpInfo("T", lambda x: x.T),
+    OpInfo("permute", lambda x, axes: x.permute(axes), sample=_transpose_sample),
+    OpInfo("swapaxes", lambda x: x.swapaxes(0, -1), min_ndim=1),
+    OpInfo("broadcast_to", lambda x, shape: x.broadcast_to(shape), sample=_broadcast_to_sample),
+    OpInfo("expand", lambda x, shape: x.expand(*shape), sample=_broadcast_to_sample),
+    OpInfo("squeeze", lambda x, axis: x.squeeze(axis), sample=_squeeze_sample),
+    OpInfo("unsqueeze", lambda x, axis: x.unsqueeze(axis), sample=_unsqueeze_sample),
+    OpInfo("flatten", lambda x: x.flatten()),
+    OpInfo("getitem", lambda x, index: x[index], sample=_index_sample),
+    OpInfo(
+        "concatenate",
+        lambda *xs, axis: concatenate(xs, axis=axis),
+        sample=lambda draw: _join_sample(draw, same_shape=False),
+    ),
+    OpInfo(
+        "stack",
+        lambda *xs, axis: stack(xs, axis=axis),
+        sample=lambda draw: _join_sample(draw, same_shape=True),
+    ),
+    OpInfo("pad", lambda x, pad_width, value: x.pad(pad_width, value), sample=_pad_sample),
+    # linear algebra
+    OpInfo("matmul", lambda x, y: x @ y, nargs=2, sample=_matmul_sample),
+    OpInfo("linear", linear, nargs=3, sample=_linear_sample),
+    # nn
+    OpInfo("softmax", lambda x, axis: x.softmax(axis), sample=_softmax_sample),
+    OpInfo("log_softmax", lambda x, axis: x.log_softmax(axis), sample=_softmax_sample),
+    OpInfo(
+        "cross_entropy",
+        lambda x, target, reduction: cross_entropy(x, target, reduction),
+        sample=_cross_entropy_sample,
+        domain=(-3.0, 3.0),
+    ),
+    OpInfo(
+        "mse_loss",
+        lambda x, y, reduction: mse_loss(x, y, reduction),
+        nargs=2,
+        sample=_same_shape_sample(2),
+    ),
+    OpInfo(
+        "binary_cross_entropy_with_logits",
+        lambda x, y, reduction: binary_cross_entropy_with_logits(x, y, reduction),
+        nargs=2,
+        sample=_same_shape_sample(2),
+        domain=(-3.0, 3.0),
+    ),
+)
+
+BY_NAME = {op.name: op for op in REGISTRY}

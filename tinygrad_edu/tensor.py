@@ -1,0 +1,1011 @@
+"""`Tensor`, the one function that makes op outputs (`apply`), and tensor functions.
+
+A Tensor wraps a backend array (`.data`: NumPy on "cpu", CuPy on "cuda") and, when
+it was computed from tensors that require a gradient, the node that made it
+(`.grad_fn`).  Every operator and method below is one explicit call into `apply`
+with an op class from ops/, so `a * b` reaches `Mul.forward` in three frames:
+`Tensor.__mul__` -> `apply` -> `Mul.forward`.
+
+What does not live here: the ops' math (ops/), the backward loop (autograd.py),
+factories such as `zeros` and `randn` (creation.py).
+"""
+
+import math
+import numbers
+
+import numpy
+
+from . import autograd, backend
+from .autograd import STATE, check_finite
+from .ops import elementwise as E
+from .ops import linalg as L
+from .ops import nn as N
+from .ops import reduce as R
+from .ops import shape as S
+from .ops._helpers import normalize_axis
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+def apply(fn, *inputs, **params):
+    """Run op class `fn` on `inputs` (Tensors) and record it when a gradient is needed.
+
+    1. check that all inputs share one device, 2. run `forward` on their arrays,
+    3. wrap the result in a Tensor, 4. if grad mode is on and some input requires a
+    gradient, make the op node the result's `grad_fn` (so backward can find it).
+    """
+    device = inputs[0].device
+    for x in inputs:
+        if x.device is not device:
+            _raise_mixed_devices(fn.__name__, inputs)
+    node = fn(device.xp)
+    arrays = tuple([x.data for x in inputs])
+    data = node.forward(*arrays, **params)
+    if type(data) is not device.array_type:
+        data, device = _fix_output(data, device)
+    if STATE.anomaly:
+        check_finite(device.xp, data, f"the forward of {fn.__name__}")
+    out = Tensor._wrap(data, device)
+    if STATE.grad_enabled:
+        needs_input_grad = tuple([x.requires_grad for x in inputs])
+        if True in needs_input_grad:
+            node.inputs = inputs
+            node.saved = arrays
+            node.needs_input_grad = needs_input_grad
+            node.stamp = STATE.version
+            out.grad_fn = node
+            out.requires_grad = True
+    return out
+
+
+def _fix_output(data, device):
+    """A NumPy scalar (what NumPy returns for 0-d results) becomes a 0-d array; an array
+    of another device (`ToDevice`) is kept with its own device."""
+    found = backend.device_of_array(data)
+    if found is not None:
+        return data, found
+    return device.xp.asarray(data), device
+
+
+def _raise_mixed_devices(op, inputs):
+    names = ", ".join(f"{x.device.name} {x.shape}" for x in inputs)
+    raise RuntimeError(
+        f"{op}: all inputs must be on one device, got {names}. Move them with .to(device) first."
+    )
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed.
+
+    Tensor(data, requires_grad=False, device=None, dtype=None, name=None)
+
+    `data`: a Python number, nested list, NumPy array, CuPy array or Tensor.  Python
+    floats and lists of floats become float32; a NumPy array keeps its dtype.
+    """
+
+    __slots__ = (
+        "data",  # the backend array (numpy.ndarray or cupy.ndarray)
+        "grad",  # dL/d(self) as a Tensor after backward(), else None
+        "grad_fn",  # the op node that produced this tensor; None for leaves
+        "requires_grad",  # should backward compute a gradient for this tensor?
+        "device",  # a backend.Device
+        "name",  # an optional label for drawings and traces
+        "_version",  # bumped by in-place changes; autograd checks it
+        "_hooks",  # None or a list of functions run on the gradient
+        "_retains_grad",  # keep .grad although this is not a leaf?
+        "__weakref__",
+    )
+
+    # NumPy defers to Tensor's reflected operators (array * tensor -> Tensor.__rmul__)
+    # instead of turning the tensor into an array and dropping the graph.
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=False, device=None, dtype=None, name=None):
+        if isinstance(data, Tensor):
+            data = data.data.copy()  # like torch.tensor(t): a copy, outside the graph
+        array, own_device = _to_array(data, dtype)
+        target = own_device if device is None and own_device is not None else None
+        target = target or backend.get_device(device)
+        if own_device is None or own_device is not target:
+            source = own_device or backend.CPU
+            array = target.from_host(source.to_host(array))
+        if requires_grad and array.dtype.kind not in "fc":
+            raise TypeError(
+                f"requires_grad=True needs a floating-point tensor, got dtype {array.dtype}; "
+                "create it with floats or pass dtype=tg.float32"
+            )
+        self.data = array
+        self.grad = None
+        self.grad_fn = None
+        self.requires_grad = bool(requires_grad)
+        self.device = target
+        self.name = name
+        self._version = 0
+        self._hooks = None
+        self._retains_grad = False
+
+    @staticmethod
+    def _wrap(array, device, requires_grad=False):
+        """A Tensor around `array` without any conversion (the fast path for op outputs)."""
+        t = Tensor.__new__(Tensor)
+        t.data = array
+        t.grad = None
+        t.grad_fn = None
+        t.requires_grad = requires_grad
+        t.device = device
+        t.name = None
+        t._version = 0
+        t._hooks = None
+        t._retains_grad = False
+        return t
+
+    def _lift(self, value):
+        """Turn the other operand of a binary op (number, array) into a constant Tensor.
+
+        Python numbers follow NumPy 2's rules: they never change a tensor's dtype
+        (float32 * 2.0 stays float32), but an int tensor times 2.5 becomes float64.
+        """
+        if isinstance(value, Tensor):
+            return value
+        if isinstance(value, numbers.Number) and not isinstance(value, numpy.generic):
+            dtype = numpy.result_type(self.data.dtype, value)
+            return Tensor._wrap(self.device.xp.asarray(value, dtype=dtype), self.device)
+        array, own_device = _to_array(value, None)
+        if own_device is not None and own_device is not self.device:
+            raise RuntimeError(
+                f"an array on {own_device.name} cannot be combined with a tensor on "
+                f"{self.device.name}; wrap it with tg.Tensor(..., device='{self.device.name}')"
+            )
+        if own_device is None:
+            array = self.device.from_host(array)
+        return Tensor._wrap(array, self.device)
+
+    # ---- attributes ----------------------------------------------------------------
+
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def xp(self):
+        """The array module of this tensor's device (numpy or cupy)."""
+        return self.device.xp
+
+    @property
+    def is_leaf(self):
+        """True for tensors made by the user (not by an op that recorded a graph)."""
+        return self.grad_fn is None
+
+    @property
+    def T(self):
+        """The transpose: axes reversed, as NumPy's `.T`."""
+        return self.transpose()
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    __hash__ = object.__hash__  # identity, since == is elementwise
+
+    # ---- conversion ----------------------------------------------------------------
+
+    def numpy(self):
+        """A NumPy array with the values (a copy when the tensor lives on a GPU)."""
+        return self.device.to_host(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        if self.device is not backend.CPU:
+            raise TypeError(
+                f"a tensor on {self.device.name} cannot be turned into a NumPy array "
+                "implicitly; call .numpy() to copy it to the host"
+            )
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def __bool__(self):
+        if self.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use (t).all() or (t).any() on .numpy(), or compare a single element"
+            )
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def to(self, device):
+        """This tensor on `device` ("cpu", "cuda", "cuda:1"); itself if already there.
+
+        The move is an op (`ToDevice`): gradients flow back to the original device.
+        """
+        device = backend.get_device(device)
+        if device is self.device:
+            return self
+        return apply(S.ToDevice, self, device=device)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, index=0):
+        return self.to(f"cuda:{index}")
+
+    def detach(self):
+        """The same values (shared memory) as a new leaf outside the graph."""
+        return Tensor._wrap(self.data, self.device)
+
+    def astype(self, dtype):
+        """A copy converted to `dtype` (differentiable between float dtypes)."""
+        dtype = numpy.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        if dtype.kind not in "fc":  # an integer or bool result carries no gradient
+            return Tensor._wrap(self.data.astype(dtype), self.device)
+        return apply(E.Astype, self, dtype=dtype)
+
+    def __dlpack__(self, *args, **kwargs):
+        return self.data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self.data.__dlpack_device__()
+
+    def __repr__(self):
+        values = numpy.array2string(
+            self.numpy(), separator=", ", threshold=60, precision=4, prefix="tensor("
+        )
+        extras = []
+        if self.size > 60:
+            extras.append(f"shape={self.shape}")
+        if self.dtype != numpy.float32:
+            extras.append(f"dtype={self.dtype}")
+        if self.device is not backend.CPU:
+            extras.append(f"device='{self.device.name}'")
+        if self.name is not None:
+            extras.append(f"name={self.name!r}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([values] + extras) + ")"
+
+    # ---- autograd ------------------------------------------------------------------
+
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Compute d(self)/d(leaf) for every leaf that requires grad; add it to leaf.grad.
+
+        `grad` is dL/d(self); it may be omitted only when self has one element.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: none of the tensors "
+                "it was computed from had requires_grad=True (or it was made under no_grad)"
+            )
+        grad = self._initial_grad(grad, create_graph, "backward()")
+        autograd.backward(self, grad, retain_graph, create_graph)
+
+    def _initial_grad(self, grad, create_graph, who):
+        """The gradient that starts backward: ones for a one-element tensor, else `grad`."""
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(
+                    f"{who} on a tensor of shape {self.shape} needs grad=: a gradient is "
+                    "only implied for a single-element (scalar) output; call .sum() first "
+                    "or pass a gradient of the same shape"
+                )
+            grad = Tensor._wrap(self.xp.ones_like(self.data), self.device)
+        grad = self._lift(grad)
+        if grad.shape != self.shape:
+            raise RuntimeError(
+                f"{who}: the gradient has shape {grad.shape} but the tensor has shape "
+                f"{self.shape}; they must match"
+            )
+        if grad.dtype != self.dtype:
+            grad = grad.astype(self.dtype)
+        return grad if create_graph else grad.data
+
+    def retain_grad(self):
+        """Keep this non-leaf tensor's gradient in `.grad` after backward."""
+        self._retains_grad = True
+        return self
+
+    def register_hook(self, hook):
+        """Run `hook(grad)` when this tensor's gradient is computed; a returned Tensor
+        replaces the gradient.  Returns a handle whose `remove()` takes the hook off."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook on a tensor that does not require grad")
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _HookHandle(self, hook)
+
+    # ---- in-place changes (checked against saved values) ---------------------------
+
+    def _check_inplace(self, what):
+        if self.requires_grad and STATE.grad_enabled:
+            raise RuntimeError(
+                f"{what}: in-place change of a tensor that requires grad (shape "
+                f"{self.shape}) would corrupt the graph; do it under `with tg.no_grad():` "
+                "or write x = x + y"
+            )
+
+    def _bump_version(self):
+        STATE.version += 1
+        self._version = STATE.version
+
+    def __setitem__(self, index, value):
+        self._check_inplace("x[index] = value")
+        value = self._lift(value)
+        self.data[_index_arrays(index, self)] = value.data
+        self._bump_version()
+
+    def _inplace(self, other, what, operation):
+        self._check_inplace(what)
+        other = self._lift(other)
+        if other.device is not self.device:
+            _raise_mixed_devices(what, (self, other))
+        operation(self.data, other.data, out=self.data, casting="same_kind")
+        self._bump_version()
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(other, "x += y", self.xp.add)
+
+    def __isub__(self, other):
+        return self._inplace(other, "x -= y", self.xp.subtract)
+
+    def __imul__(self, other):
+        return self._inplace(other, "x *= y", self.xp.multiply)
+
+    def __itruediv__(self, other):
+        return self._inplace(other, "x /= y", self.xp.divide)
+
+    # ---- arithmetic ----------------------------------------------------------------
+
+    def __add__(self, other):
+        return apply(E.Add, self, self._lift(other))
+
+    def __radd__(self, other):
+        return apply(E.Add, self._lift(other), self)
+
+    def __sub__(self, other):
+        return apply(E.Sub, self, self._lift(other))
+
+    def __rsub__(self, other):
+        return apply(E.Sub, self._lift(other), self)
+
+    def __mul__(self, other):
+        return apply(E.Mul, self, self._lift(other))
+
+    def __rmul__(self, other):
+        return apply(E.Mul, self._lift(other), self)
+
+    def __truediv__(self, other):
+        return apply(E.Div, self, self._lift(other))
+
+    def __rtruediv__(self, other):
+        return apply(E.Div, self._lift(other), self)
+
+    def __pow__(self, other):
+        return apply(E.Pow, self, self._lift(other))
+
+    def __rpow__(self, other):
+        return apply(E.Pow, self._lift(other), self)
+
+    def __matmul__(self, other):
+        other = self._lift(other)
+        _check_matmul(self, other)
+        return apply(L.MatMul, self, other)
+
+    def __rmatmul__(self, other):
+        other = self._lift(other)
+        _check_matmul(other, self)
+        return apply(L.MatMul, other, self)
+
+    def __neg__(self):
+        return apply(E.Neg, self)
+
+    def __pos__(self):
+        return self
+
+    # ---- comparisons: boolean tensors, no graph ------------------------------------
+
+    def __eq__(self, other):
+        return Tensor._wrap(self.data == self._lift(other).data, self.device)
+
+    def __ne__(self, other):
+        return Tensor._wrap(self.data != self._lift(other).data, self.device)
+
+    def __lt__(self, other):
+        return Tensor._wrap(self.data < self._lift(other).data, self.device)
+
+    def __le__(self, other):
+        return Tensor._wrap(self.data <= self._lift(other).data, self.device)
+
+    def __gt__(self, other):
+        return Tensor._wrap(self.data > self._lift(other).data, self.device)
+
+    def __ge__(self, other):
+        return Tensor._wrap(self.data >= self._lift(other).data, self.device)
+
+    def __invert__(self):
+        return Tensor._wrap(~self.data, self.device)
+
+    def __and__(self, other):
+        return Tensor._wrap(self.data & self._lift(other).data, self.device)
+
+    def __or__(self, other):
+        return Tensor._wrap(self.data | self._lift(other).data, self.device)
+
+    def sign(self):
+        """-1, 0 or 1 elementwise.  Its derivative is 0 wherever it exists, so the result
+        is a constant (no graph)."""
+        return Tensor._wrap(self.xp.sign(self.data), self.device)
+
+    # ---- elementwise functions -----------------------------------------------------
+
+    def exp(self):
+        return apply(E.Exp, self)
+
+    def log(self):
+        return apply(E.Log, self)
+
+    def sqrt(self):
+        return apply(E.Sqrt, self)
+
+    def abs(self):
+        return apply(E.Abs, self)
+
+    def sin(self):
+        return apply(E.Sin, self)
+
+    def cos(self):
+        return apply(E.Cos, self)
+
+    def tanh(self):
+        return apply(E.Tanh, self)
+
+    def sigmoid(self):
+        return apply(E.Sigmoid, self)
+
+    def relu(self):
+        return apply(E.Relu, self)
+
+    def leaky_relu(self, slope=0.01):
+        return apply(E.LeakyRelu, self, slope=slope)
+
+    def softplus(self):
+        return apply(E.Softplus, self)
+
+    def erf(self):
+        return apply(E.Erf, self)
+
+    def gelu(self, approximate="none"):
+        """x * Phi(x), Phi the standard normal CDF (PyTorch's default, exact with erf).
+
+        approximate="tanh" uses 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 x^3))).
+        """
+        if approximate == "none":
+            return self * ((self * (1 / math.sqrt(2.0))).erf() + 1) * 0.5
+        if approximate == "tanh":
+            inner = (self + self * self * self * 0.044715) * _SQRT_2_OVER_PI
+            return self * (inner.tanh() + 1) * 0.5
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+    def clip(self, lo=None, hi=None):
+        """Limit values to [lo, hi] (either may be None)."""
+        if lo is None and hi is None:
+            raise ValueError("clip: give at least one of lo and hi")
+        return apply(E.Clip, self, lo=lo, hi=hi)
+
+    def maximum(self, other):
+        return apply(E.Maximum, self, self._lift(other))
+
+    def minimum(self, other):
+        return apply(E.Minimum, self, self._lift(other))
+
+    # ---- reductions ----------------------------------------------------------------
+
+    def sum(self, axis=None, keepdims=False):
+        return apply(R.Sum, self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        count = _count(self.shape, normalize_axis(axis, self.ndim, "mean"))
+        if count == 0:
+            raise ValueError(f"mean over an empty selection of a tensor of shape {self.shape}")
+        return self.sum(axis=axis, keepdims=keepdims) / count
+
+    def var(self, axis=None, keepdims=False, ddof=0):
+        """Variance, NumPy's definition: mean squared deviation, divided by (n - ddof).
+
+        ddof=0 by default as in NumPy; PyTorch's `var` defaults to ddof=1 (unbiased).
+        """
+        count = _count(self.shape, normalize_axis(axis, self.ndim, "var"))
+        if count - ddof <= 0:
+            raise ValueError(f"var: {count} elements with ddof={ddof} leaves no degrees of freedom")
+        deviation = self - self.mean(axis=axis, keepdims=True)
+        return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / (count - ddof)
+
+    def max(self, axis=None, keepdims=False):
+        return apply(R.Max, self, axis=axis, keepdims=keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return apply(R.Min, self, axis=axis, keepdims=keepdims)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        return apply(R.LogSumExp, self, axis=axis, keepdims=keepdims)
+
+    def argmax(self, axis=None, keepdims=False):
+        """Index of the maximum (an int64 tensor; not differentiable)."""
+        if axis is not None:
+            axis = normalize_axis(axis, self.ndim, "argmax")[0]
+        return Tensor._wrap(
+            self.xp.asarray(self.data.argmax(axis=axis, keepdims=keepdims)), self.device
+        )
+
+    def argmin(self, axis=None, keepdims=False):
+        """Index of the minimum (an int64 tensor; not differentiable)."""
+        if axis is not None:
+            axis = normalize_axis(axis, self.ndim, "argmin")[0]
+        return Tensor._wrap(
+            self.xp.asarray(self.data.argmin(axis=axis, keepdims=keepdims)), self.device
+        )
+
+    # ---- shape ---------------------------------------------------------------------
+
+    def reshape(self, *shape):
+        """Same elements in a new shape; one entry may be -1 (inferred)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        shape = tuple(int(s) for s in shape)
+        if shape == self.shape:
+            return self
+        known = math.prod(s for s in shape if s != -1)
+        if shape.count(-1) > 1 or (
+            self.size != known if -1 not in shape else (known == 0 or self.size % known)
+        ):
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} to {shape}")
+        return apply(S.Reshape, self, shape=shape)
+
+    def transpose(self, *axes):
+        """Permute axes as NumPy does: no arguments reverses them; else a full permutation.
+
+        (PyTorch's transpose(a, b) swaps two axes; here that is `swapaxes(a, b)`.)
+        """
+        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+            axes = tuple(axes[0])
+        if not axes:
+            axes = tuple(range(self.ndim - 1, -1, -1))
+        if sorted(a % self.ndim if self.ndim else a for a in axes) != list(range(self.ndim)):
+            raise ValueError(
+                f"transpose: axes {axes} are not a permutation of the {self.ndim} axes of a "
+                f"tensor of shape {self.shape} (to swap two axes use swapaxes(a, b))"
+            )
+        axes = tuple(a % self.ndim for a in axes)
+        if axes == tuple(range(self.ndim)):
+            return self
+        return apply(S.Transpose, self, axes=axes)
+
+    def permute(self, *axes):
+        return self.transpose(*axes)
+
+    def swapaxes(self, axis1, axis2):
+        axes = list(range(self.ndim))
+        axis1, axis2 = (
+            normalize_axis(axis1, self.ndim, "swapaxes")[0],
+            normalize_axis(axis2, self.ndim, "swapaxes")[0],
+        )
+        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
+        return self.transpose(tuple(axes))
+
+    def squeeze(self, axis=None):
+        """Remove axes of size 1 (all of them, or the given ones)."""
+        axes = normalize_axis(axis, self.ndim, "squeeze")
+        if axis is not None:
+            for a in axes:
+                if self.shape[a] != 1:
+                    raise ValueError(
+                        f"squeeze: axis {a} of shape {self.shape} has size {self.shape[a]}, not 1"
+                    )
+        return self.reshape(
+            tuple(s for i, s in enumerate(self.shape) if not (i in axes and s == 1))
+        )
+
+    def unsqueeze(self, axis):
+        """Insert an axis of size 1 at position `axis` (negative counts from the end)."""
+        ndim = self.ndim + 1
+        if not -ndim <= axis < ndim:
+            raise ValueError(f"unsqueeze: axis {axis} out of range for a result with {ndim} dims")
+        shape = list(self.shape)
+        shape.insert(axis % ndim, 1)
+        return self.reshape(tuple(shape))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Merge axes start_dim..end_dim into one (all axes by default, as PyTorch)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_dim % self.ndim, end_dim % self.ndim
+        shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
+        if math.prod(self.shape[start : end + 1]) == 0:
+            shape = self.shape[:start] + (0,) + self.shape[end + 1 :]
+        return self.reshape(shape)
+
+    def broadcast_to(self, *shape):
+        """Repeat along axes of size 1 and new leading axes (a view, no copy)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        shape = tuple(int(s) for s in shape)
+        if shape == self.shape:
+            return self
+        try:
+            numpy.broadcast_shapes(self.shape, shape)
+            ok = numpy.broadcast_shapes(self.shape, shape) == shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"broadcast_to: cannot broadcast a tensor of shape {self.shape} to {shape}"
+            )
+        return apply(S.BroadcastTo, self, shape=shape)
+
+    def expand(self, *sizes):
+        """PyTorch's name for broadcast_to; -1 keeps that axis's size."""
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        lead = len(sizes) - self.ndim
+        shape = tuple(
+            self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)
+        )
+        return self.broadcast_to(shape)
+
+    def pad(self, pad_width, value=0.0):
+        """Surround with `value`; `pad_width` as numpy.pad: n, (before, after), or one
+        (before, after) pair per axis."""
+        try:
+            pairs = numpy.broadcast_to(numpy.asarray(pad_width, dtype=numpy.int64), (self.ndim, 2))
+        except ValueError:
+            raise ValueError(
+                f"pad: pad_width {pad_width!r} does not fit a tensor of shape {self.shape}"
+            ) from None
+        if (pairs < 0).any():
+            raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
+        pairs = tuple((int(a), int(b)) for a, b in pairs)
+        return apply(S.Pad, self, pad_width=pairs, value=value)
+
+    def __getitem__(self, index):
+        index = _index_arrays(index, self)
+        return apply(S.GetItem, self, index=index)
+
+    # ---- nn ops --------------------------------------------------------------------
+
+    def softmax(self, axis=-1):
+        normalize_axis(axis, self.ndim, "softmax")
+        return apply(N.Softmax, self, axis=axis)
+
+    def log_softmax(self, axis=-1):
+        normalize_axis(axis, self.ndim, "log_softmax")
+        return apply(N.LogSoftmax, self, axis=axis)
+
+
+class _HookHandle:
+    __slots__ = ("tensor", "hook")
+
+    def __init__(self, tensor, hook):
+        self.tensor, self.hook = tensor, hook
+
+    def remove(self):
+        hooks = self.tensor._hooks
+        if hooks is not None and self.hook in hooks:
+            hooks.remove(self.hook)
+            if not hooks:
+                self.tensor._hooks = None
+
+
+autograd.register_tensor_type(Tensor)
+
+
+# ---- helpers -----------------------------------------------------------------------
+
+
+def _to_array(data, dtype):
+    """(array, its Device or None for host data) from numbers, lists and arrays."""
+    own_device = None
+    if isinstance(data, numpy.ndarray):
+        array = data
+    elif isinstance(data, numpy.generic):
+        array = numpy.asarray(data)
+    elif hasattr(data, "__cuda_array_interface__") or (
+        not isinstance(data, (list, tuple, numbers.Number)) and backend.device_of_array(data)
+    ):
+        own_device = backend.device_of_array(data)
+        if own_device is None:
+            raise TypeError(f"cannot make a tensor from {type(data).__name__}")
+        array = data
+    else:
+        try:
+            array = numpy.asarray(data)
+        except ValueError as error:
+            raise ValueError(f"cannot make a tensor from {data!r}: {error}") from None
+        if array.dtype == object:
+            raise TypeError(f"cannot make a tensor from {type(data).__name__} {data!r}")
+        if array.dtype == numpy.float64 and dtype is None:
+            array = array.astype(backend.DEFAULT_FLOAT)  # Python floats -> float32
+    if dtype is not None and array.dtype != numpy.dtype(dtype):
+        array = array.astype(dtype)
+    return array, own_device
+
+
+def _count(shape, axes):
+    return math.prod(shape[a] for a in axes)
+
+
+def _check_matmul(x, y):
+    """A clear error for @ with mismatched shapes, naming both."""
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dim, got {x.shape} @ {y.shape}")
+    k_x = x.shape[-1]
+    k_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
+    if k_x != k_y:
+        raise ValueError(
+            f"matmul: shapes {x.shape} @ {y.shape} do not fit: {k_x} columns vs {k_y} rows"
+        )
+    try:
+        numpy.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"matmul: batch axes of {x.shape} and {y.shape} do not broadcast"
+        ) from None
+
+
+def _index_arrays(index, tensor):
+    """An index for the backend: Tensors and lists become arrays on the tensor's device,
+    boolean masks become integer arrays, and integer arrays are checked for range
+    (CuPy would silently wrap an out-of-range index instead of raising)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    xp = tensor.xp
+    result = []
+    axis = 0  # which axis of `tensor` the next part indexes
+    for part in parts:
+        if isinstance(part, Tensor):
+            part = part.data
+        elif isinstance(part, list):
+            part = xp.asarray(numpy.asarray(part))
+        elif isinstance(part, numpy.ndarray) and tensor.device is not backend.CPU:
+            part = tensor.device.from_host(part)
+        if hasattr(part, "dtype") and getattr(part, "ndim", 0) >= 0 and hasattr(part, "shape"):
+            if part.dtype == bool:
+                if part.shape != tensor.shape[axis : axis + part.ndim]:
+                    raise IndexError(
+                        f"boolean index of shape {part.shape} does not match axes "
+                        f"{axis}..{axis + part.ndim - 1} of a tensor of shape {tensor.shape}"
+                    )
+                result.extend(part.nonzero())
+                axis += part.ndim
+                continue
+            if part.dtype.kind in "iu":
+                size = tensor.shape[axis] if axis < tensor.ndim else 0
+                if part.size and (bool((part < -size).any()) or bool((part >= size).any())):
+                    raise IndexError(
+                        f"index out of range for axis {axis} of size {size} in a tensor of "
+                        f"shape {tensor.shape}"
+                    )
+                result.append(part)
+                axis += 1
+                continue
+            raise IndexError(f"arrays used as indices must be integer or boolean, got {part.dtype}")
+        if part is None:
+            result.append(None)
+            continue
+        if part is Ellipsis:
+            result.append(part)
+            axis = tensor.ndim - sum(1 for p in parts[parts.index(Ellipsis) + 1 :] if p is not None)
+            continue
+        if isinstance(part, (int, numpy.integer)) and not isinstance(part, bool):
+            size = tensor.shape[axis] if axis < tensor.ndim else None
+            if size is None or not -size <= part < size:
+                raise IndexError(
+                    f"index {part} is out of range for axis {axis} of a tensor of shape "
+                    f"{tensor.shape}"
+                )
+        elif not isinstance(part, slice):
+            raise IndexError(f"unsupported index {part!r} for a tensor of shape {tensor.shape}")
+        result.append(part)
+        axis += 1
+    return tuple(result)
+
+
+# ---- functions on tensors (also exported as tg.where, tg.concatenate, ...) ---------
+
+
+def _as_tensor(value, like=None):
+    if isinstance(value, Tensor):
+        return value
+    if like is not None:
+        return like._lift(value)
+    return Tensor(value)
+
+
+def where(cond, x, y):
+    """Elementwise: x where cond is true, else y (cond carries no gradient)."""
+    like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
+    x, y = _as_tensor(x, like), _as_tensor(y, like)
+    cond = _as_tensor(cond, x).data
+    if cond.dtype != bool:
+        cond = cond != 0
+    try:
+        numpy.broadcast_shapes(cond.shape, x.shape, y.shape)
+    except ValueError:
+        raise ValueError(
+            f"where: shapes cond {tuple(cond.shape)}, x {x.shape}, y {y.shape} do not broadcast"
+        ) from None
+    return apply(E.Where, x, y, cond=cond)
+
+
+def maximum(x, y):
+    return _as_tensor(x, y if isinstance(y, Tensor) else None).maximum(y)
+
+
+def minimum(x, y):
+    return _as_tensor(x, y if isinstance(y, Tensor) else None).minimum(y)
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis."""
+    tensors = _same_kind(tensors, "concatenate")
+    ndim = tensors[0].ndim
+    if ndim == 0:
+        raise ValueError("concatenate: 0-d tensors cannot be joined; use stack")
+    axis = normalize_axis(axis, ndim, "concatenate")[0]
+    for t in tensors:
+        if (
+            t.ndim != ndim
+            or t.shape[:axis] + t.shape[axis + 1 :]
+            != tensors[0].shape[:axis] + tensors[0].shape[axis + 1 :]
+        ):
+            shapes = ", ".join(str(t.shape) for t in tensors)
+            raise ValueError(f"concatenate: shapes {shapes} differ outside axis {axis}")
+    return apply(S.Concatenate, *tensors, axis=axis)
+
+
+def stack(tensors, axis=0):
+    """Join tensors of one shape along a new axis."""
+    tensors = _same_kind(tensors, "stack")
+    ndim = tensors[0].ndim + 1
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"stack: axis {axis} out of range for a result with {ndim} dims")
+    for t in tensors:
+        if t.shape != tensors[0].shape:
+            shapes = ", ".join(str(t.shape) for t in tensors)
+            raise ValueError(f"stack: all tensors need the same shape, got {shapes}")
+    return apply(S.Stack, *tensors, axis=axis % ndim)
+
+
+def _same_kind(tensors, op):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: needs at least one tensor")
+    like = next((t for t in tensors if isinstance(t, Tensor)), None)
+    return [_as_tensor(t, like) for t in tensors]
+
+
+def softmax(x, axis=-1):
+    return x.softmax(axis)
+
+
+def log_softmax(x, axis=-1):
+    return x.log_softmax(axis)
+
+
+def _reduce(loss, reduction, op):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def cross_entropy(logits, target, reduction="mean"):
+    """-log softmax(logits)[target] averaged over the batch.
+
+    logits: (N, C) scores (or (C,) for one sample); target: (N,) integer class indices
+    (or one integer).  Stable for any logits: it goes through log_softmax.
+    """
+    target = _as_tensor(target, None)
+    if target.device is not logits.device:
+        target = target.to(logits.device)
+    if target.dtype.kind not in "iu":
+        raise TypeError(
+            f"cross_entropy: target must hold integer class indices, got dtype {target.dtype}"
+        )
+    if logits.ndim not in (1, 2) or target.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"cross_entropy: expected logits (N, C) with target (N,), got logits "
+            f"{logits.shape} and target {target.shape}"
+        )
+    classes = logits.shape[-1]
+    t = target.data
+    if t.size and (bool((t < 0).any()) or bool((t >= classes).any())):
+        raise IndexError(f"cross_entropy: target values must lie in [0, {classes}), the classes")
+    log_probs = logits.log_softmax(axis=-1)
+    if logits.ndim == 1:
+        picked = log_probs[int(t)]
+    else:
+        rows = logits.xp.arange(logits.shape[0])
+        picked = log_probs[rows, t]
+    return _reduce(-picked, reduction, "cross_entropy")
+
+
+def mse_loss(prediction, target, reduction="mean"):
+    """Mean of (prediction - target)**2."""
+    target = _as_tensor(target, prediction)
+    if prediction.shape != target.shape:
+        raise ValueError(
+            f"mse_loss: prediction {prediction.shape} and target {target.shape} differ in "
+            "shape (broadcasting here is usually a bug; reshape one of them)"
+        )
+    diff = prediction - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
+    """-[y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], written as softplus(x) - x*y,
+    which never overflows (logits of +-1000 give exact finite losses)."""
+    target = _as_tensor(target, logits)
+    if logits.shape != target.shape:
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: logits {logits.shape} and target "
+            f"{target.shape} differ in shape"
+        )
+    return _reduce(
+        logits.softplus() - logits * target, reduction, "binary_cross_entropy_with_logits"
+    )
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias, with weight of shape (out_features, in_features) as PyTorch."""
+    if weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input {x.shape} needs weight (out_features, {x.shape[-1]}), "
+            f"got {weight.shape}"
+        )
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def from_dlpack(obj):
+    """A tensor sharing memory with any DLPack producer (NumPy, CuPy, PyTorch, ...)."""
+    kind, index = obj.__dlpack_device__()
+    if int(kind) == 1:  # kDLCPU
+        return Tensor(numpy.from_dlpack(obj))
+    if int(kind) == 2:  # kDLCUDA
+        device = backend.get_device(f"cuda:{index}")
+        return Tensor(device.xp.from_dlpack(obj), device=device)
+    raise ValueError(f"from_dlpack: unsupported DLPack device type {kind}")
