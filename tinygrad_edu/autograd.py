@@ -179,27 +179,27 @@ def check_finite(xp, array, what):
 def topological_order(*roots):
     """Every tensor that needs a gradient and leads to `roots`, inputs before outputs.
 
-    An explicit stack instead of recursion, so a chain of 100,000 ops is fine.  Order
-    is deterministic: a node's inputs are visited in the order the op received them.
+    Two steps, no recursion (a chain of 100,000 ops is fine):
+    1. collect the tensors reachable from `roots` with an explicit stack;
+    2. sort them by `_seq`, the number each tensor gets when it is made.  An op's
+       inputs always exist before its output, so creation order is a topological
+       order, and a deterministic one.
     """
-    order = []
-    visited = set()
-    stack = [(root, False) for root in reversed(roots)]
+    found = {id(root): root for root in roots}
+    stack = list(roots)
     while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:  # all of its inputs are already in `order`
-            order.append(tensor)
+        node = stack.pop().grad_fn
+        if node is None:
             continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        node = tensor.grad_fn
-        if node is not None:
-            for x in reversed(node.inputs):
-                if x.requires_grad and id(x) not in visited:
-                    stack.append((x, False))
-    return order
+        for x in node.inputs:
+            if x.requires_grad and id(x) not in found:
+                found[id(x)] = x
+                stack.append(x)
+    return sorted(found.values(), key=_creation_number)
+
+
+def _creation_number(tensor):
+    return tensor._seq
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False):
@@ -262,6 +262,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, wanted=None):
     for root, g in zip(roots, grads):
         pending[id(root)] = g if id(root) not in pending else pending[id(root)] + g
     stored = set()  # ids of arrays already stored in some leaf's .grad during this pass
+    anomaly = STATE.anomaly
     with set_grad_enabled(create_graph):
         for tensor in reversed(order):
             grad = pending.pop(id(tensor), None)
@@ -270,13 +271,13 @@ def backward(roots, grads, retain_graph=False, create_graph=False, wanted=None):
             if tensor._hooks is not None:
                 grad = _call_hooks(tensor, grad, create_graph)
             node = tensor.grad_fn
-            if wanted is not None:
-                if id(tensor) in wanted:
+            if node is None or tensor._retains_grad or wanted is not None:
+                if wanted is None:  # a leaf keeps its gradient (added to any before)
+                    _accumulate(tensor, grad, create_graph, stored)
+                elif id(tensor) in wanted:  # tg.grad: hand it back instead
                     wanted[id(tensor)] = grad
-            elif node is None or tensor._retains_grad:  # a leaf keeps its gradient
-                _accumulate(tensor, grad, create_graph, stored)
-            if node is None:
-                continue
+                if node is None:
+                    continue
             if node.saved is None:
                 raise RuntimeError(
                     f"backward through {type(node).__name__} a second time: its saved "
@@ -292,19 +293,16 @@ def backward(roots, grads, retain_graph=False, create_graph=False, wanted=None):
             for x, grad_x in zip(node.inputs, grads_in):
                 if grad_x is None or not x.requires_grad:
                     continue
-                if grad_x.shape != x.shape:
+                if grad_x.shape != x.data.shape:
                     raise RuntimeError(
                         f"{type(node).__name__}.backward returned a gradient of shape "
                         f"{tuple(grad_x.shape)} for an input of shape {x.shape}"
                     )
-                if grad_x.dtype != x.dtype:  # e.g. a float64 constant met a float32 input
-                    grad_x = grad_x.astype(x.dtype)
-                if STATE.anomaly:
-                    check_finite(
-                        x.xp,
-                        grad_x.data if create_graph else grad_x,
-                        f"the backward of {type(node).__name__}",
-                    )
+                if grad_x.dtype is not x.data.dtype and grad_x.dtype != x.data.dtype:
+                    grad_x = grad_x.astype(x.data.dtype)  # e.g. a float64 constant met float32
+                if anomaly:
+                    data = grad_x.data if create_graph else grad_x
+                    check_finite(x.xp, data, f"the backward of {type(node).__name__}")
                 key = id(x)
                 pending[key] = grad_x if key not in pending else pending[key] + grad_x
             if not retain_graph:

@@ -10,6 +10,7 @@ What does not live here: the ops' math (ops/), the backward loop (autograd.py),
 factories such as `zeros` and `randn` (creation.py).
 """
 
+import itertools
 import math
 import numbers
 
@@ -26,6 +27,11 @@ from .ops._helpers import normalize_axis
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
+# 0-d constant tensors made from Python numbers, by (type, value, dtype, device).
+_CONSTANTS = {}
+# Numbers tensors in creation order (see autograd.topological_order).
+_next_seq = itertools.count().__next__
+
 
 def apply(fn, *inputs, **params):
     """Run op class `fn` on `inputs` (Tensors) and record it when a gradient is needed.
@@ -33,28 +39,39 @@ def apply(fn, *inputs, **params):
     1. check that all inputs share one device, 2. run `forward` on their arrays,
     3. wrap the result in a Tensor, 4. if grad mode is on and some input requires a
     gradient, make the op node the result's `grad_fn` (so backward can find it).
+    This runs for every op, so it is written for speed: one- and two-input ops (nearly
+    all of them) skip the generic loops.
     """
     device = inputs[0].device
-    for x in inputs:
-        if x.device is not device:
+    if len(inputs) == 1:
+        arrays = (inputs[0].data,)
+        needs_input_grad = (inputs[0].requires_grad,)
+    elif len(inputs) == 2:
+        x, y = inputs
+        if y.device is not device:
             _raise_mixed_devices(fn.__name__, inputs)
+        arrays = (x.data, y.data)
+        needs_input_grad = (x.requires_grad, y.requires_grad)
+    else:
+        for x in inputs:
+            if x.device is not device:
+                _raise_mixed_devices(fn.__name__, inputs)
+        arrays = tuple([x.data for x in inputs])
+        needs_input_grad = tuple([x.requires_grad for x in inputs])
     node = fn(device.xp)
-    arrays = tuple([x.data for x in inputs])
     data = node.forward(*arrays, **params)
     if type(data) is not device.array_type:
         data, device = _fix_output(data, device)
     if STATE.anomaly:
         check_finite(device.xp, data, f"the forward of {fn.__name__}")
-    out = Tensor._wrap(data, device)
-    if STATE.grad_enabled:
-        needs_input_grad = tuple([x.requires_grad for x in inputs])
-        if True in needs_input_grad:
-            node.inputs = inputs
-            node.saved = arrays
-            node.needs_input_grad = needs_input_grad
-            node.stamp = STATE.version
-            out.grad_fn = node
-            out.requires_grad = True
+    out = _wrap(data, device)
+    if True in needs_input_grad and STATE.grad_enabled:
+        node.inputs = inputs
+        node.saved = arrays
+        node.needs_input_grad = needs_input_grad
+        node.stamp = STATE.version
+        out.grad_fn = node
+        out.requires_grad = True
     return out
 
 
@@ -93,6 +110,7 @@ class Tensor:
         "_version",  # bumped by in-place changes; autograd checks it
         "_hooks",  # None or a list of functions run on the gradient
         "_retains_grad",  # keep .grad although this is not a leaf?
+        "_seq",  # creation number: inputs are made before outputs (autograd sorts by it)
         "__weakref__",
     )
 
@@ -123,6 +141,7 @@ class Tensor:
         self._version = 0
         self._hooks = None
         self._retains_grad = False
+        self._seq = _next_seq()
 
     @staticmethod
     def _wrap(array, device, requires_grad=False):
@@ -137,6 +156,7 @@ class Tensor:
         t._version = 0
         t._hooks = None
         t._retains_grad = False
+        t._seq = _next_seq()
         return t
 
     def _lift(self, value):
@@ -147,6 +167,17 @@ class Tensor:
         """
         if isinstance(value, Tensor):
             return value
+        if type(value) in (float, int, bool):
+            # Constants repeat (x * 0.5 in a loop): reuse one 0-d tensor per value.
+            key = (type(value), value, self.data.dtype, self.device.name)
+            constant = _CONSTANTS.get(key)
+            if constant is None:
+                if len(_CONSTANTS) > 4096:
+                    _CONSTANTS.clear()
+                dtype = numpy.result_type(self.data.dtype, value)
+                constant = Tensor._wrap(self.device.xp.asarray(value, dtype=dtype), self.device)
+                _CONSTANTS[key] = constant
+            return constant
         if isinstance(value, numbers.Number) and not isinstance(value, numpy.generic):
             dtype = numpy.result_type(self.data.dtype, value)
             return Tensor._wrap(self.device.xp.asarray(value, dtype=dtype), self.device)
@@ -728,6 +759,7 @@ class _HookHandle:
 
 
 autograd.register_tensor_type(Tensor)
+_wrap = Tensor._wrap  # one global lookup in `apply` instead of two
 
 
 # ---- helpers -----------------------------------------------------------------------
