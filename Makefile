@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench gpu-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ test: lint
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run.py
+
+# On a machine with an NVIDIA GPU: the test suite on cuda and a CPU-vs-GPU timing.
+# Elsewhere it prints one line saying why it skipped, and succeeds.
+gpu-check: $(VENV)/.installed-dev
+	@if command -v nvidia-smi >/dev/null 2>&1; then $(PY) -m pip install --quiet -e ".[dev,cuda]"; fi
+	$(PY) benchmarks/gpu_check.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache

@@ -85,8 +85,11 @@ class Function:
         return apply(cls, *inputs, **params)
 
     def release(self):
-        """Drop what backward needs; a later backward through this node fails clearly."""
+        """Drop what backward needs, and the edges to the inputs, so intermediate results
+        are freed right after backward; a later backward through this node fails clearly.
+        (Draw a graph after backward with `backward(retain_graph=True)`.)"""
         self.saved = None
+        self.inputs = ()
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
@@ -127,11 +130,16 @@ class set_grad_enabled:
 
 
 class no_grad(set_grad_enabled):
-    """`with tg.no_grad():` (or `@tg.no_grad()`) records no graph: for evaluation."""
+    """`with tg.no_grad():` (or `@tg.no_grad()` / `@tg.no_grad`) records no graph."""
 
     __slots__ = ()
 
-    def __init__(self):
+    def __new__(cls, func=None):
+        if func is not None:  # used as @tg.no_grad, without parentheses
+            return set_grad_enabled(False)(func)
+        return super().__new__(cls)
+
+    def __init__(self, func=None):
         super().__init__(False)
 
 
@@ -140,7 +148,12 @@ class enable_grad(set_grad_enabled):
 
     __slots__ = ()
 
-    def __init__(self):
+    def __new__(cls, func=None):
+        if func is not None:  # used as @tg.enable_grad, without parentheses
+            return set_grad_enabled(True)(func)
+        return super().__new__(cls)
+
+    def __init__(self, func=None):
         super().__init__(True)
 
 
@@ -241,7 +254,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         if g is None:
             g = Tensor(x.xp.zeros_like(x.data), device=x.device)
         elif not create_graph:
-            g = Tensor._wrap(g, x.device)
+            g = Tensor._wrap(_as_array(g, x.device), x.device)
         results.append(g)
     return results[0] if single else tuple(results)
 
@@ -261,7 +274,9 @@ def backward(roots, grads, retain_graph=False, create_graph=False, wanted=None):
     pending = {}  # gradients not yet passed on, by tensor id
     for root, g in zip(roots, grads):
         pending[id(root)] = g if id(root) not in pending else pending[id(root)] + g
-    stored = set()  # ids of arrays already stored in some leaf's .grad during this pass
+    # ids of arrays a leaf's .grad must not share: the caller's own gradients, and arrays
+    # already stored in another leaf's .grad during this pass
+    stored = {id(g) for g in grads}
     anomaly = STATE.anomaly
     with set_grad_enabled(create_graph):
         for tensor in reversed(order):
@@ -290,6 +305,8 @@ def backward(roots, grads, retain_graph=False, create_graph=False, wanted=None):
                 grads_in = node.backward(Tensor, grad, tensor, *node.inputs)
             else:
                 grads_in = node.backward(node.xp, grad, tensor.data, *node.saved)
+            if type(grads_in) is not tuple or len(grads_in) != len(node.inputs):
+                grads_in = _check_gradient_count(node, grads_in)
             for x, grad_x in zip(node.inputs, grads_in):
                 if grad_x is None or not x.requires_grad:
                     continue
@@ -309,16 +326,43 @@ def backward(roots, grads, retain_graph=False, create_graph=False, wanted=None):
                 node.release()  # a second backward then fails clearly
 
 
+def _check_gradient_count(node, grads_in):
+    """backward must return a tuple (or list) with one entry per input; say so clearly."""
+    name = type(node).__name__
+    if not isinstance(grads_in, (tuple, list)):
+        raise RuntimeError(
+            f"{name}.backward returned {type(grads_in).__name__}; it must return a tuple "
+            f"with one gradient (or None) per input, e.g. `return (grad_x,)`"
+        )
+    if len(grads_in) != len(node.inputs):
+        raise RuntimeError(
+            f"{name}.backward returned {len(grads_in)} gradients for {len(node.inputs)} "
+            "inputs; return one per input (None where no gradient is needed)"
+        )
+    return tuple(grads_in)
+
+
+def _as_array(value, device):
+    """NumPy turns 0-d results into scalars (numpy.float64); a .grad holds an array."""
+    if type(value) is device.array_type:
+        return value
+    return device.xp.asarray(value)
+
+
 def _accumulate(tensor, grad, create_graph, stored):
     """Add `grad` into `tensor.grad` (a Tensor), never changing an array in place."""
     Tensor = STATE.tensor_type
     if not create_graph:
+        grad = _as_array(grad, tensor.device)
         # An array handed to two leaves (as `a + b` does), or a read-only broadcast
         # view, must not become a .grad that one in-place edit would change twice.
         if id(grad) in stored or getattr(grad, "base", None) is not None:
             grad = grad.copy()
         stored.add(id(grad))
         grad = Tensor._wrap(grad, tensor.device)
+    elif id(grad) in stored:  # recorded gradients: a copy that stays in the graph
+        grad = grad + 0.0
+    stored.add(id(grad))
     if tensor.grad is None:
         tensor.grad = grad
     else:
@@ -328,7 +372,7 @@ def _accumulate(tensor, grad, create_graph, stored):
 def _call_hooks(tensor, grad, create_graph):
     """Run `register_hook` functions; each sees the gradient and may return a new one."""
     Tensor = STATE.tensor_type
-    value = grad if create_graph else Tensor._wrap(grad, tensor.device)
+    value = grad if create_graph else Tensor._wrap(_as_array(grad, tensor.device), tensor.device)
     for hook in tensor._hooks:
         result = hook(value)
         if result is not None:
@@ -344,7 +388,8 @@ def _call_hooks(tensor, grad, create_graph):
 def _check_versions(node, out):
     """Raise if an input (or the output) of `node` was changed in place after it ran."""
     for position, x in enumerate(node.inputs + (out,)):
-        if x._version > node.stamp:
+        version = x._version[0] if type(x._version) is list else x._version  # see detach()
+        if version > node.stamp:
             which = "its output" if position == len(node.inputs) else f"input {position}"
             raise RuntimeError(
                 f"{type(node).__name__}: {which} (shape {x.shape}, {x.dtype}) was modified "

@@ -59,11 +59,11 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         analytic = [numpy.zeros(x.shape) for x in checked]
 
     def loss():
-        with autograd.no_grad():
-            outs = _as_tuple(fn(*wide), "gradcheck")
-            return sum(
-                float((out.astype(numpy.float64) * w).sum().item()) for out, w in zip(outs, weights)
-            )
+        # Grad mode stays on: fn may itself call tg.grad (second-derivative checks).
+        outs = _as_tuple(fn(*wide), "gradcheck")
+        return sum(
+            float((out.astype(numpy.float64) * w).sum().item()) for out, w in zip(outs, weights)
+        )
 
     for position, x in zip(marked, checked):
         numeric = _numeric_gradient(loss, x, eps)
@@ -76,15 +76,18 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             worst = numpy.unravel_index(numpy.argmax(numpy.where(bad, score, -numpy.inf)), x.shape)
             raise GradcheckError(
                 f"gradient mismatch for input {position} (shape {x.shape}) at index "
-                f"{tuple(int(i) for i in worst)}: analytic {expected[worst]!r}, numeric "
-                f"{numeric[worst]!r}, error {error[worst]:.3g} > allowed {allowed[worst]:.3g} "
+                f"{tuple(int(i) for i in worst)}: analytic {float(expected[worst])!r}, "
+                f"numeric {float(numeric[worst])!r}, error {error[worst]:.3g} > allowed "
+                f"{allowed[worst]:.3g} "
                 f"({int(bad.sum())} of {bad.size} elements out of tolerance)"
             )
     return True
 
 
 def _to_float64(x, requires_grad):
-    data = x.data.astype(numpy.float64) if x.dtype.kind == "f" else x.data.copy()
+    data = x.data.astype(numpy.float64) if x.dtype.kind == "f" else x.data
+    # C order, so that _numeric_gradient's reshape(-1) is a view it can perturb through
+    data = x.xp.ascontiguousarray(data).reshape(x.shape)  # (it makes 0-d arrays 1-d)
     return Tensor(data, requires_grad=requires_grad, device=x.device)
 
 

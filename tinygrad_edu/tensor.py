@@ -59,9 +59,13 @@ def apply(fn, *inputs, **params):
         arrays = tuple([x.data for x in inputs])
         needs_input_grad = tuple([x.requires_grad for x in inputs])
     node = fn(device.xp)
-    data = node.forward(*arrays, **params)
+    try:
+        data = node.forward(*arrays, **params)
+    except ValueError as error:  # NumPy's bare broadcasting errors name no op
+        shapes = " and ".join(str(tuple(a.shape)) for a in arrays)
+        raise ValueError(f"{fn.__name__} of shapes {shapes}: {error}") from None
     if type(data) is not device.array_type:
-        data, device = _fix_output(data, device)
+        data, device = _fix_output(fn, data, device)
     if STATE.anomaly:
         check_finite(device.xp, data, f"the forward of {fn.__name__}")
     out = _wrap(data, device)
@@ -75,13 +79,18 @@ def apply(fn, *inputs, **params):
     return out
 
 
-def _fix_output(data, device):
-    """A NumPy scalar (what NumPy returns for 0-d results) becomes a 0-d array; an array
-    of another device (`ToDevice`) is kept with its own device."""
+def _fix_output(fn, data, device):
+    """NumPy returns scalars for 0-d results: make them 0-d arrays on `device`.
+    ToDevice returns an array of another device; anything else is a bug in the op."""
+    if isinstance(data, numpy.generic):
+        return device.xp.asarray(data), device
     found = backend.device_of_array(data)
-    if found is not None:
+    if fn is S.ToDevice and found is not None:
         return data, found
-    return device.xp.asarray(data), device
+    raise TypeError(
+        f"{fn.__name__}.forward returned {type(data).__name__}, not an array of device "
+        f"{device.name}; an op must compute with self.xp ({device.xp.__name__})"
+    )
 
 
 def _raise_mixed_devices(op, inputs):
@@ -122,6 +131,8 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data.copy()  # like torch.tensor(t): a copy, outside the graph
         array, own_device = _to_array(data, dtype)
+        if array is data:  # like torch.tensor: never share the caller's array
+            array = array.copy()
         target = own_device if device is None and own_device is not None else None
         target = target or backend.get_device(device)
         if own_device is None or own_device is not target:
@@ -182,13 +193,16 @@ class Tensor:
             dtype = numpy.result_type(self.data.dtype, value)
             return Tensor._wrap(self.device.xp.asarray(value, dtype=dtype), self.device)
         array, own_device = _to_array(value, None)
-        if own_device is not None and own_device is not self.device:
+        if isinstance(value, (list, tuple)) and own_device is None:
+            return Tensor._wrap(self.device.from_host(array), self.device)  # Python data
+        if (own_device or backend.CPU) is not self.device:
+            # As CuPy does: no silent copies between host and device inside an op.
+            where = own_device.name if own_device else "the host (NumPy)"
             raise RuntimeError(
-                f"an array on {own_device.name} cannot be combined with a tensor on "
-                f"{self.device.name}; wrap it with tg.Tensor(..., device='{self.device.name}')"
+                f"an array on {where} cannot be combined with a tensor on "
+                f"{self.device.name}; move it first with tg.Tensor(array, "
+                f"device='{self.device.name}')"
             )
-        if own_device is None:
-            array = self.device.from_host(array)
         return Tensor._wrap(array, self.device)
 
     # ---- attributes ----------------------------------------------------------------
@@ -280,7 +294,9 @@ class Tensor:
         device = backend.get_device(device)
         if device is self.device:
             return self
-        return apply(S.ToDevice, self, device=device)
+        out = apply(S.ToDevice, self, device=device)
+        out.device = device  # cuda:0 -> cuda:1 keeps the array type, so say it here
+        return out
 
     def cpu(self):
         return self.to("cpu")
@@ -289,8 +305,16 @@ class Tensor:
         return self.to(f"cuda:{index}")
 
     def detach(self):
-        """The same values (shared memory) as a new leaf outside the graph."""
-        return Tensor._wrap(self.data, self.device)
+        """The same values (shared memory) as a new leaf outside the graph.
+
+        The two share one version counter, so an in-place change through either is
+        seen by backward as a change of both.
+        """
+        out = Tensor._wrap(self.data, self.device)
+        if type(self._version) is not list:
+            self._version = [self._version]
+        out._version = self._version
+        return out
 
     def astype(self, dtype):
         """A copy converted to `dtype` (differentiable between float dtypes)."""
@@ -328,11 +352,15 @@ class Tensor:
 
     # ---- autograd ------------------------------------------------------------------
 
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
         """Compute d(self)/d(leaf) for every leaf that requires grad; add it to leaf.grad.
 
         `grad` is dL/d(self); it may be omitted only when self has one element.
+        `retain_graph` defaults to `create_graph`: a recorded gradient may run through
+        this graph's nodes (Exp's gradient uses Exp's output), so they must stay usable.
         """
+        if retain_graph is None:
+            retain_graph = create_graph
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad: none of the tensors "
@@ -388,7 +416,10 @@ class Tensor:
 
     def _bump_version(self):
         STATE.version += 1
-        self._version = STATE.version
+        if type(self._version) is list:  # shared with aliases made by detach()
+            self._version[0] = STATE.version
+        else:
+            self._version = STATE.version
 
     def __setitem__(self, index, value):
         self._check_inplace("x[index] = value")
@@ -887,7 +918,9 @@ def where(cond, x, y):
     """Elementwise: x where cond is true, else y (cond carries no gradient)."""
     like = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else None
     x, y = _as_tensor(x, like), _as_tensor(y, like)
-    cond = _as_tensor(cond, x).data
+    if not isinstance(cond, Tensor):  # a mask, like an index, may come from the host
+        cond = Tensor(cond, device=x.device)
+    cond = cond.data
     if cond.dtype != bool:
         cond = cond != 0
     try:
@@ -1036,8 +1069,8 @@ def from_dlpack(obj):
     """A tensor sharing memory with any DLPack producer (NumPy, CuPy, PyTorch, ...)."""
     kind, index = obj.__dlpack_device__()
     if int(kind) == 1:  # kDLCPU
-        return Tensor(numpy.from_dlpack(obj))
+        return Tensor._wrap(numpy.from_dlpack(obj), backend.CPU)
     if int(kind) == 2:  # kDLCUDA
         device = backend.get_device(f"cuda:{index}")
-        return Tensor(device.xp.from_dlpack(obj), device=device)
+        return Tensor._wrap(device.xp.from_dlpack(obj), device)
     raise ValueError(f"from_dlpack: unsupported DLPack device type {kind}")

@@ -261,12 +261,16 @@ class Erf(Function):
 
 
 def _erf(xp, x):
-    """erf from SciPy (CPU) or cupyx (GPU) when present, else math.erf per element."""
+    """erf on any backend: the backend's own `xp.erf` if it has one, cupyx on CuPy,
+    SciPy on NumPy when installed, else math.erf element by element (exact, slower)."""
+    if hasattr(xp, "erf"):
+        return xp.erf(x)
+    if xp.__name__ == "cupy":
+        from cupyx.scipy.special import erf
+
+        return erf(x)
     try:
-        if xp.__name__ == "cupy":
-            from cupyx.scipy.special import erf
-        else:
-            from scipy.special import erf
+        from scipy.special import erf
     except ImportError:
         erf = xp.vectorize(math.erf, otypes=[x.dtype])
     return erf(x).astype(x.dtype, copy=False)
