@@ -298,6 +298,10 @@ class _StrictModule:
         return StrictArray(numpy.zeros(shape, dtype=dtype))
 
     @staticmethod
+    def empty(shape, dtype=float):
+        return StrictArray(numpy.empty(shape, dtype=dtype))
+
+    @staticmethod
     def ones(shape, dtype=float):
         return StrictArray(numpy.ones(shape, dtype=dtype))
 

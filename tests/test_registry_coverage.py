@@ -21,7 +21,8 @@ NOT_IN_REGISTRY = {
 
 def _all_op_classes():
     found = set()
-    for module in (tg.ops.elementwise, tg.ops.reduce, tg.ops.shape, tg.ops.linalg, tg.ops.nn):
+    ops = tg.ops
+    for module in (ops.elementwise, ops.reduce, ops.shape, ops.linalg, ops.nn):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, tg.Function) and cls is not tg.Function:
                 found.add(cls.__name__)

@@ -43,3 +43,85 @@ class LogSoftmax(Function):
 
     def backward(self, xp, grad, out, x):
         return (grad - xp.exp(out) * grad.sum(axis=self.axis, keepdims=True),)
+
+
+class Im2Col(Function):
+    """Image patches as rows: the step that turns a convolution into one matrix product.
+
+    x (N, C, H, W) -> out (N*OH*OW, C*kh*kw): row (n, i, j) holds the kh x kw patch of
+    every channel whose top-left corner is (i*stride - padding, j*stride - padding).
+    Outside the image the patch reads `pad_value` (0 for convolution, -inf for max-pool).
+    d(out)/dx: every patch element came from one pixel, so the gradient of a pixel is the
+    sum over the patches that contain it: `Col2Im` of the gradient.
+    """
+
+    __slots__ = ("geometry",)
+
+    def forward(self, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), pad_value=0.0):
+        self.geometry = _geometry(x.shape, kernel, stride, padding)
+        return im2col(self.xp, x, self.geometry, pad_value)
+
+    def backward(self, xp, grad, out, x):
+        if xp is self.xp:  # arrays
+            return (col2im(xp, grad, self.geometry),)
+        return (Col2Im.apply(grad, geometry=self.geometry),)  # Tensors: recorded
+
+
+class Col2Im(Function):
+    """The transpose of Im2Col: rows of patches (N*OH*OW, C*kh*kw) -> (N, C, H, W), where
+    every pixel is the sum of the patch elements that cover it.
+    d(out)/dx: each patch element is copied from its pixel, i.e. Im2Col of the gradient.
+    """
+
+    __slots__ = ("geometry",)
+
+    def forward(self, x, geometry=None):
+        self.geometry = geometry
+        return col2im(self.xp, x, geometry)
+
+    def backward(self, xp, grad, out, x):
+        if xp is self.xp:
+            return (im2col(xp, grad, self.geometry, 0.0),)
+        g = self.geometry
+        return (Im2Col.apply(grad, kernel=g[4], stride=g[5], padding=g[6]),)
+
+
+def _geometry(shape, kernel, stride, padding):
+    """(N, C, H, W, kernel, stride, padding, OH, OW) for a 4-D input, checked."""
+    if len(shape) != 4:
+        raise ValueError(f"expected an input of shape (N, C, H, W), got {tuple(shape)}")
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh = (h + 2 * ph - kh) // sh + 1
+    ow = (w + 2 * pw - kw) // sw + 1
+    if oh <= 0 or ow <= 0:
+        raise ValueError(
+            f"kernel {kernel} with padding {padding} does not fit an image of size {(h, w)}"
+        )
+    return (n, c, h, w, (kh, kw), (sh, sw), (ph, pw), oh, ow)
+
+
+def im2col(xp, x, geometry, pad_value):
+    """The array work of Im2Col: one strided copy per kernel position (kh*kw of them)."""
+    n, c, h, w, (kh, kw), (sh, sw), (ph, pw), oh, ow = geometry
+    if ph or pw:
+        x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
+    cols = xp.empty((n, oh, ow, c, kh, kw), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            window = x[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw]
+            cols[:, :, :, :, i, j] = window.transpose(0, 2, 3, 1)
+    return cols.reshape(n * oh * ow, c * kh * kw)
+
+
+def col2im(xp, cols, geometry):
+    """The array work of Col2Im: add each kernel position's values back where they came from."""
+    n, c, h, w, (kh, kw), (sh, sw), (ph, pw), oh, ow = geometry
+    cols = cols.reshape(n, oh, ow, c, kh, kw)
+    padded = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            padded[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += cols[
+                :, :, :, :, i, j
+            ].transpose(0, 3, 1, 2)
+    return padded[:, :, ph : ph + h, pw : pw + w]

@@ -15,7 +15,10 @@ from typing import Callable, Optional
 
 import numpy
 
+from .. import backend
+from ..nn import functional as F
 from ..tensor import (
+    Tensor,
     binary_cross_entropy_with_logits,
     concatenate,
     cross_entropy,
@@ -193,6 +196,65 @@ def _linear_sample(draw):
     return [lead + (i,), (o, i), (o,)], {}
 
 
+def _conv_sample(draw):
+    st = _st()
+    n, c, o = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    padding = draw(st.integers(0, 1))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h = draw(st.integers(max(1, kh - 2 * padding), 5))
+    w = draw(st.integers(max(1, kw - 2 * padding), 5))
+    stride = draw(st.sampled_from([1, 2, (2, 1)]))
+    return [(n, c, h, w), (o, c, kh, kw), (o,)], {"stride": stride, "padding": padding}
+
+
+def _pool_sample(draw):
+    st = _st()
+    kernel = draw(st.sampled_from([1, 2, 3, (2, 3)]))
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    padding = draw(st.integers(0, min(kh, kw) // 2))
+    stride = draw(st.sampled_from([None, 1, 2]))
+    h = draw(st.integers(max(1, kh - 2 * padding), 5))
+    w = draw(st.integers(max(1, kw - 2 * padding), 5))
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w)
+    return [shape], {"kernel_size": kernel, "stride": stride, "padding": padding}
+
+
+def _layer_norm_sample(draw):
+    st = _st()
+    shape = tuple(draw(st.lists(st.integers(2, 4), min_size=1, max_size=3)))
+    normalized = shape[-draw(st.integers(1, len(shape))) :]
+    return [shape, normalized, normalized], {"normalized_shape": normalized}
+
+
+def _batch_norm_sample(draw):
+    st = _st()
+    shape = tuple(draw(st.sampled_from([(3, 2), (2, 3, 2), (2, 2, 2, 3)])))
+    return [shape, (shape[1],), (shape[1],)], {"training": draw(st.booleans())}
+
+
+def _batch_norm_call(x, weight, bias, training):
+    # eval mode needs running statistics: fixed, positive constants
+    mean = numpy.linspace(-0.5, 0.5, x.shape[1]).astype(x.dtype)
+    var = numpy.linspace(0.5, 2.0, x.shape[1]).astype(x.dtype)
+    running_mean = Tensor(mean, device=x.device) if not training else None
+    running_var = Tensor(var, device=x.device) if not training else None
+    return F.batch_norm(x, running_mean, running_var, weight, bias, training=training)
+
+
+def _embedding_sample(draw):
+    st = _st()
+    rows, dim = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    index_shape = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
+    count = int(numpy.prod(index_shape))
+    values = draw(st.lists(st.integers(0, rows - 1), min_size=count, max_size=count))
+    return [(rows, dim)], {"indices": numpy.array(values, dtype=numpy.int64).reshape(index_shape)}
+
+
+def _dropout_call(x, p):
+    backend.manual_seed(1234)  # the same mask on every evaluation, as gradcheck needs
+    return F.dropout(x, p, training=True)
+
+
 REGISTRY = (
     # arithmetic (binary ops broadcast; reflected forms with Python numbers)
     OpInfo("add", lambda x, y: x + y, nargs=2, broadcast=True),
@@ -293,6 +355,24 @@ REGISTRY = (
         sample=_same_shape_sample(2),
         domain=(-3.0, 3.0),
     ),
+    # nn functions (tg.nn.functional): convolution and pooling reach Im2Col / Col2Im
+    OpInfo(
+        "conv2d",
+        lambda x, w, b, stride, padding: F.conv2d(x, w, b, stride, padding),
+        nargs=3,
+        sample=_conv_sample,
+    ),
+    OpInfo("max_pool2d", lambda x, **p: F.max_pool2d(x, **p), sample=_pool_sample, distinct=True),
+    OpInfo("avg_pool2d", lambda x, **p: F.avg_pool2d(x, **p), sample=_pool_sample),
+    OpInfo(
+        "layer_norm",
+        lambda x, w, b, normalized_shape: F.layer_norm(x, normalized_shape, w, b),
+        nargs=3,
+        sample=_layer_norm_sample,
+    ),
+    OpInfo("batch_norm", _batch_norm_call, nargs=3, sample=_batch_norm_sample),
+    OpInfo("embedding", lambda w, indices: F.embedding(indices, w), sample=_embedding_sample),
+    OpInfo("dropout", _dropout_call, params={"p": (0.0, 0.3, 0.7)}),
 )
 
 BY_NAME = {op.name: op for op in REGISTRY}
