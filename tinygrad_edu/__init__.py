@@ -40,6 +40,7 @@ from .creation import (
 )
 from .gradcheck import GradcheckError, gradcheck
 from .ops.registry import REGISTRY, OpInfo
+from .serialization import SerializationError, load, save
 from .tensor import (
     Tensor,
     binary_cross_entropy_with_logits,

@@ -58,7 +58,8 @@ def apply(fn, *inputs, **params):
                 _raise_mixed_devices(fn.__name__, inputs)
         arrays = tuple([x.data for x in inputs])
         needs_input_grad = tuple([x.requires_grad for x in inputs])
-    node = fn(device.xp)
+    node = _new_node(fn)  # object.__new__: no Python-level __init__ frame per op
+    node.xp = device.xp
     try:
         data = node.forward(*arrays, **params)
     except ValueError as error:  # NumPy's bare broadcasting errors name no op
@@ -378,7 +379,8 @@ class Tensor:
                     "only implied for a single-element (scalar) output; call .sum() first "
                     "or pass a gradient of the same shape"
                 )
-            grad = Tensor._wrap(self.xp.ones_like(self.data), self.device)
+            ones = self.xp.ones_like(self.data)
+            return _wrap(ones, self.device) if create_graph else ones
         grad = self._lift(grad)
         if grad.shape != self.shape:
             raise RuntimeError(
@@ -791,6 +793,7 @@ class _HookHandle:
 
 autograd.register_tensor_type(Tensor)
 _wrap = Tensor._wrap  # one global lookup in `apply` instead of two
+_new_node = object.__new__
 
 
 # ---- helpers -----------------------------------------------------------------------
@@ -838,6 +841,8 @@ def _check_matmul(x, y):
         raise ValueError(
             f"matmul: shapes {x.shape} @ {y.shape} do not fit: {k_x} columns vs {k_y} rows"
         )
+    if x.ndim <= 2 and y.ndim <= 2:
+        return
     try:
         numpy.broadcast_shapes(x.shape[:-2], y.shape[:-2])
     except ValueError:
@@ -1019,13 +1024,11 @@ def cross_entropy(logits, target, reduction="mean"):
     t = target.data
     if t.size and (bool((t < 0).any()) or bool((t >= classes).any())):
         raise IndexError(f"cross_entropy: target values must lie in [0, {classes}), the classes")
-    log_probs = logits.log_softmax(axis=-1)
-    if logits.ndim == 1:
-        picked = log_probs[int(t)]
-    else:
-        rows = logits.xp.arange(logits.shape[0])
-        picked = log_probs[rows, t]
-    return _reduce(-picked, reduction, "cross_entropy")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(
+            f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
+        )
+    return apply(N.CrossEntropy, logits, target=t, reduction=reduction)
 
 
 def mse_loss(prediction, target, reduction="mean"):

@@ -10,18 +10,16 @@ def unbroadcast(grad, shape):
 
     Broadcasting copies an input along new leading axes and along axes of size 1, so
     its gradient is the sum over those copies.  Example: x of shape (3, 1) broadcast
-    to (2, 3, 4) gets grad.sum(axis=(0, 2), keepdims=...) of shape (3, 1).
+    to (2, 3, 4) gets grad summed over axis 0 (new) and axis 2 (size 1 in x).
     """
     if grad.shape == shape:
         return grad
     extra = len(grad.shape) - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, size in enumerate(shape) if size == 1 and grad.shape[extra + i] != 1
-    )
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    if extra or grad.shape != shape:
-        grad = grad.reshape(shape)
+    if extra:  # leading axes x did not have
+        grad = grad.sum(axis=tuple(range(extra)))
+    ones = tuple(i for i, size in enumerate(shape) if size == 1 and grad.shape[i] != 1)
+    if ones:  # axes where x had size 1
+        grad = grad.sum(axis=ones, keepdims=True)
     return grad
 
 

@@ -45,6 +45,51 @@ class LogSoftmax(Function):
         return (grad - xp.exp(out) * grad.sum(axis=self.axis, keepdims=True),)
 
 
+class CrossEntropy(Function):
+    """out = -log softmax(x)[target], per row (N, C) or for one row (C,); then the mean,
+    the sum, or each row ("none").
+
+    d(out)/dx for one row: softmax(x) - onehot(target), times the upstream gradient
+    (divided by N for the mean).  Fused for speed: the probabilities computed in forward
+    are reused by backward; stable for any logits, since it goes through log-softmax.
+    """
+
+    __slots__ = ("target", "reduction", "probs", "onehot")
+
+    def forward(self, x, target=None, reduction="mean"):
+        xp = self.xp
+        self.target, self.reduction = target, reduction
+        shifted = x - x.max(axis=-1, keepdims=True)
+        exp = xp.exp(shifted)
+        total = exp.sum(axis=-1, keepdims=True)
+        self.probs = exp / total
+        log_probs = shifted - xp.log(total)
+        self.onehot = xp.zeros(x.shape, dtype=x.dtype)
+        if x.ndim == 1:
+            self.onehot[target] = 1
+            losses = -log_probs[target]
+        else:
+            rows = xp.arange(x.shape[0])
+            self.onehot[rows, target] = 1
+            losses = -log_probs[rows, target]
+        if reduction == "mean":
+            return losses.mean()
+        if reduction == "sum":
+            return losses.sum()
+        return losses
+
+    def backward(self, xp, grad, out, x):
+        if xp is self.xp:  # arrays: the probabilities forward already computed
+            probs = self.probs
+        else:  # Tensors (create_graph=True): recompute them inside the graph
+            probs = xp.softmax(x, axis=-1)
+        if self.reduction == "mean":
+            grad = grad / (x.shape[0] if x.ndim == 2 else 1)
+        elif self.reduction == "none" and x.ndim == 2:
+            grad = grad.reshape((x.shape[0], 1))
+        return ((probs - self.onehot) * grad,)
+
+
 class Im2Col(Function):
     """Image patches as rows: the step that turns a convolution into one matrix product.
 
