@@ -13,6 +13,8 @@ gradcheck.py (finite-difference checks), creation.py (factories).
 from numpy import bool_, float16, float32, float64, int32, int64  # noqa: F401
 
 from . import (
+    data,
+    datasets,
     ops,
     testing,  # noqa: F401  (Hypothesis is imported only when used)
 )
