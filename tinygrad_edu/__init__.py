@@ -41,6 +41,7 @@ from .creation import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, gradcheck
+from .graph import RendererNotFoundError, draw_graph, to_dot, trace_backward
 from .ops.registry import REGISTRY, OpInfo
 from .serialization import SerializationError, load, save
 from .tensor import (

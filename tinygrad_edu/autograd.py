@@ -29,13 +29,14 @@ import operator
 class _State:
     """Process-wide switches.  One object, so `apply` pays one attribute read."""
 
-    __slots__ = ("grad_enabled", "anomaly", "version", "tensor_type")
+    __slots__ = ("grad_enabled", "anomaly", "version", "tensor_type", "tracer")
 
     def __init__(self):
         self.grad_enabled = True  # record graphs?  (no_grad turns it off)
         self.anomaly = False  # check every forward and backward for NaN/inf?
         self.version = 0  # bumped by every in-place change of a tensor
         self.tensor_type = None  # the Tensor class, set by tensor.py
+        self.tracer = None  # a graph.trace_backward recording backward steps, if any
 
 
 STATE = _State()
@@ -95,7 +96,11 @@ class Function:
         self.inputs = ()
 
     def __repr__(self):
-        return f"<{type(self).__name__}>"
+        inputs = getattr(self, "inputs", None)
+        if not inputs:
+            return f"<{type(self).__name__}>"
+        shown = ", ".join(f"{x.name or x.shape} {x.dtype}" for x in inputs)
+        return f"<{type(self).__name__} of {shown}>"
 
 
 # ---- grad mode ------------------------------------------------------------------
@@ -280,6 +285,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, wanted=None):
     # already stored in another leaf's .grad during this pass
     stored = {id(g) for g in grads}
     anomaly = STATE.anomaly
+    tracer = STATE.tracer  # `with tg.trace_backward()` records each step
     with set_grad_enabled(create_graph), _paused_gc():
         for tensor in reversed(order):
             grad = pending.pop(id(tensor), None)
@@ -309,6 +315,8 @@ def backward(roots, grads, retain_graph=False, create_graph=False, wanted=None):
                 grads_in = node.backward(node.xp, grad, tensor.data, *node.saved)
             if type(grads_in) is not tuple or len(grads_in) != len(node.inputs):
                 grads_in = _check_gradient_count(node, grads_in)
+            if tracer is not None:
+                tracer.record(node, tensor, grad, grads_in)
             for x, grad_x in zip(node.inputs, grads_in):
                 if grad_x is None or not x.requires_grad:
                     continue

@@ -1,0 +1,371 @@
+"""Seeing the graph: `to_dot`, `draw_graph` and `trace_backward`.
+
+- `to_dot(t)`: the computation graph that produced `t` as Graphviz DOT text; needs no
+  renderer.  One box per tensor (its name, or shape and dtype; values when small; the
+  gradient when known), one ellipse per op (its class and parameters such as `axes`),
+  edges in data-flow direction; parameters (leaves that require grad) are shaded.
+- `draw_graph(t, ...)`: the same as a `graphviz.Source` that shows inline in Jupyter
+  (SVG) and `.render(path, format="svg"|"png")`s with a system Graphviz `dot` or the
+  pip-installable `graphviz-pure` (`pip install "tinygrad_edu[viz]"`).
+- `trace_backward()`: records each step of the backward pass in the order the engine
+  takes them; `draw_graph(t, steps=steps)` numbers the ops in that order.
+
+The graph is walked with an explicit stack (a 10,000-op graph draws without recursion).
+Backward frees the graph it walked unless `retain_graph=True`, so draw after
+`loss.backward(retain_graph=True)` to see the gradients on a full graph.
+"""
+
+import html
+import math
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+
+import numpy
+
+from . import autograd, backend
+
+SMALL = 8  # tensors with at most this many elements show their values
+MAX_OPS = 400  # larger graphs draw the ops nearest the output and summarise the rest
+
+
+# ---- trace_backward ------------------------------------------------------------------
+
+
+def _stats(value):
+    """(norm, min, max, has NaN or inf) of an array or Tensor, computed on the host."""
+    data = value.data if isinstance(value, autograd.STATE.tensor_type) else value
+    if isinstance(data, numpy.generic):  # NumPy's 0-d results
+        data = numpy.asarray(data)
+    array = backend.to_numpy(data).astype(numpy.float64)
+    if array.size == 0:
+        return (0.0, 0.0, 0.0, False)
+    finite = bool(numpy.isfinite(array).all())
+    return (
+        float(numpy.sqrt((array * array).sum())),
+        float(array.min()),
+        float(array.max()),
+        not finite,
+    )
+
+
+class BackwardStep:
+    """One step of the backward pass: `op` turned `grad_out` into `grads_in`."""
+
+    __slots__ = (
+        "number",
+        "op",
+        "node",
+        "output",
+        "in_shapes",
+        "out_shape",
+        "grad_out",
+        "grads_in",
+        "leaves",
+    )
+
+    def __init__(self, number, node, output, grad, grads_in):
+        self.number = number
+        self.node = node
+        self.op = type(node).__name__
+        self.output = output
+        self.in_shapes = [x.shape for x in node.inputs]
+        self.out_shape = output.shape
+        self.grad_out = _stats(grad)
+        self.grads_in = [None if g is None else _stats(g) for g in grads_in]
+        # (name, shape, gradient stats) of the leaves this step passed a gradient to
+        self.leaves = [
+            (_label(x), x.shape, stats)
+            for x, stats in zip(node.inputs, self.grads_in)
+            if stats is not None and x.grad_fn is None and x.requires_grad
+        ]
+
+    def __repr__(self):
+        return f"<BackwardStep {self.number}: {self.op} {self.in_shapes} -> {self.out_shape}>"
+
+
+class BackwardTrace(list):
+    """The steps of one or more backward passes, in order.  `print(trace)` is a table."""
+
+    def __str__(self):
+        lines = [
+            f"{'#':>3}  {'op':<14} {'inputs -> output':<34} {'|grad out|':>10} "
+            f"{'|grads in|':<24} leaves"
+        ]
+        for step in self:
+            shapes = ", ".join(str(s) for s in step.in_shapes) + f" -> {step.out_shape}"
+            grads_in = ", ".join("-" if s is None else _short(s[0]) for s in step.grads_in)
+            leaves = ", ".join(f"{name}{'!' if stats[3] else ''}" for name, _, stats in step.leaves)
+            flag = " NaN/inf" if step.grad_out and step.grad_out[3] else ""
+            lines.append(
+                f"{step.number:>3}  {step.op:<14} {shapes:<34} "
+                f"{_short(step.grad_out[0]):>10} {grads_in:<24} {leaves}{flag}"
+            )
+        return "\n".join(lines)
+
+
+def _short(x):
+    return f"{x:.3g}"
+
+
+class trace_backward:
+    """`with tg.trace_backward() as steps:` records every backward step taken inside."""
+
+    __slots__ = ("steps", "previous")
+
+    def __init__(self):
+        self.steps = BackwardTrace()
+        self.previous = None
+
+    def __enter__(self):
+        self.previous = autograd.STATE.tracer
+        autograd.STATE.tracer = self
+        return self.steps
+
+    def __exit__(self, *exc_info):
+        autograd.STATE.tracer = self.previous
+        return False
+
+    def record(self, node, output, grad, grads_in):
+        """Called by the engine (autograd.backward) after each op's backward."""
+        self.steps.append(BackwardStep(len(self.steps) + 1, node, output, grad, grads_in))
+
+
+# ---- DOT text ----------------------------------------------------------------------
+
+
+def _label(t):
+    return t.name if t.name is not None else f"{t.shape}"
+
+
+def _values(array, limit=SMALL):
+    if array.size > limit:
+        return None
+    host = backend.to_numpy(array)
+    text = numpy.array2string(host, precision=3, separator=", ", suppress_small=True)
+    return text.replace("\n", "")
+
+
+def _op_params(node):
+    """The simple parameters an op kept (axes, keepdims, slope, ...) as text."""
+    parts = []
+    for cls in type(node).__mro__:
+        if cls is autograd.Function:
+            break
+        for slot in getattr(cls, "__slots__", ()):
+            value = getattr(node, slot, None)
+            if isinstance(value, (bool, int, float, str)) or (
+                isinstance(value, tuple) and all(isinstance(v, (int, float)) for v in value)
+            ):
+                parts.append(f"{slot}={value}")
+    return ", ".join(parts)
+
+
+def _collect(roots):
+    """Tensors and op nodes reachable from `roots` (explicit stack), outputs first."""
+    tensors, seen = [], set()
+    stack = list(roots)
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        tensors.append(t)
+        if t.grad_fn is not None:
+            stack.extend(reversed(t.grad_fn.inputs))
+    return tensors
+
+
+def _grad_color(norm, lo, hi):
+    """White (small gradient) to red (large) on a log scale: vanishing and exploding
+    gradients show up as pale and dark nodes."""
+    if norm is None or not math.isfinite(norm):
+        return "#ff00ff"
+    span = max(hi - lo, 1e-12)
+    level = (math.log10(norm + 1e-30) - lo) / span
+    red = 255
+    other = int(255 - 200 * min(max(level, 0.0), 1.0))
+    return f"#{red:02x}{other:02x}{other:02x}"
+
+
+def to_dot(
+    t,
+    show_data=True,
+    show_grad=True,
+    rankdir="LR",
+    steps=None,
+    color_by_grad=False,
+    max_ops=MAX_OPS,
+):
+    """The graph that produced Tensor `t` (or a list of Tensors) as DOT text.
+
+    steps: a trace from `trace_backward`; ops are then numbered in backward order and
+    intermediate gradients come from the trace.  color_by_grad: shade tensors by the
+    size of their gradient.  max_ops: beyond this many ops only the ops nearest the
+    output are drawn, with one node saying how many were left out.
+    """
+    roots = list(t) if isinstance(t, (list, tuple)) else [t]
+    tensors = _collect(roots)
+    step_of = {}
+    grad_of = {}  # id(tensor) -> gradient stats from the trace
+    if steps is not None:
+        for step in steps:
+            step_of[id(step.node)] = step.number
+            grad_of[id(step.output)] = step.grad_out
+    ops = [x for x in tensors if x.grad_fn is not None]
+    drawn_ops = ops[:max_ops]
+    hidden = len(ops) - len(drawn_ops)
+    drawn = {id(x) for x in drawn_ops}
+    for x in drawn_ops:
+        drawn.update(id(i) for i in x.grad_fn.inputs)
+    drawn.update(id(r) for r in roots)
+
+    norms = [s[0] for s in grad_of.values() if s] + [
+        _stats(x.grad)[0] for x in tensors if x.grad is not None
+    ]
+    logs = [math.log10(n + 1e-30) for n in norms if math.isfinite(n)]
+    lo, hi = (min(logs), max(logs)) if logs else (0.0, 1.0)
+
+    lines = [
+        "digraph tinygrad_edu {",
+        f"  rankdir={rankdir};",
+        '  node [fontname="Helvetica", fontsize=10];',
+        '  edge [color="#555555"];',
+    ]
+    for x in tensors:
+        if id(x) not in drawn:
+            continue
+        rows = [f"<b>{html.escape(_label(x))}</b>"]
+        if x.name is not None:
+            rows.append(html.escape(str(x.shape)))
+        rows.append(
+            html.escape(str(x.dtype)) + ("" if x.device.name == "cpu" else f" {x.device.name}")
+        )
+        if show_data:
+            values = _values(x.data)
+            if values is not None:
+                rows.append("data " + html.escape(values))
+        grad_stats = None
+        if show_grad:
+            if x.grad is not None:
+                grad_stats = _stats(x.grad)
+                values = _values(x.grad.data)
+                rows.append("grad " + html.escape(values if values else f"|g|={grad_stats[0]:.3g}"))
+            elif id(x) in grad_of and grad_of[id(x)] is not None:
+                grad_stats = grad_of[id(x)]
+                rows.append(f"grad |g|={grad_stats[0]:.3g}")
+        is_parameter = x.grad_fn is None and x.requires_grad
+        style = 'style="filled,rounded", fillcolor="#cfe8ff"' if is_parameter else 'style="rounded"'
+        if color_by_grad and grad_stats is not None:
+            style = f'style="filled,rounded", fillcolor="{_grad_color(grad_stats[0], lo, hi)}"'
+        label = "<" + "<br/>".join(rows) + ">"
+        lines.append(f"  t{id(x)} [shape=box, {style}, label={label}];")
+    for x in drawn_ops:
+        node = x.grad_fn
+        name = type(node).__name__
+        params = _op_params(node)
+        number = step_of.get(id(node))
+        text = (f"{number}. " if number is not None else "") + name
+        if params:
+            text += "\n" + params
+        label = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        lines.append(
+            f'  op{id(node)} [shape=ellipse, style=filled, fillcolor="#fff3c4", label="{label}"];'
+        )
+        for i in node.inputs:
+            lines.append(f"  t{id(i)} -> op{id(node)};")
+        lines.append(f"  op{id(node)} -> t{id(x)};")
+    if hidden:
+        lines.append(f'  more [shape=note, label="... {hidden} more ops not drawn"];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# ---- rendering ---------------------------------------------------------------------
+
+
+class RendererNotFoundError(RuntimeError):
+    """No program that turns DOT text into pictures was found (the message says how to
+    get one)."""
+
+
+def find_renderer():
+    """The path of a DOT renderer: a system Graphviz `dot`, else `graphviz-pure`."""
+    scripts = sysconfig.get_path("scripts")
+    candidates = [shutil.which("dot"), shutil.which("graphviz-pure")]
+    candidates.append(os.path.join(os.path.dirname(sys.executable), "graphviz-pure"))
+    if scripts:
+        candidates.append(os.path.join(scripts, "graphviz-pure"))
+    for path in candidates:
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    raise RendererNotFoundError(
+        "drawing needs a Graphviz renderer and none was found. Install one with "
+        '`pip install "tinygrad_edu[viz]"` (graphviz-pure, no root needed) or your '
+        "system's Graphviz (`apt-get install graphviz`, `brew install graphviz`). "
+        "tg.to_dot(t) gives the DOT text without any renderer."
+    )
+
+
+def render_dot(source, format="svg"):
+    """Bytes of `source` (DOT text) rendered as `format` ("svg" or "png")."""
+    if format not in ("svg", "png"):
+        raise ValueError(f"format must be 'svg' or 'png', got {format!r}")
+    renderer = find_renderer()
+    result = subprocess.run(
+        [renderer, f"-T{format}"], input=source.encode(), capture_output=True, timeout=120
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{os.path.basename(renderer)} failed: {result.stderr.decode()[-500:]}")
+    return result.stdout
+
+
+def _graph_class():
+    try:
+        import graphviz
+    except ImportError:
+        raise ImportError(
+            'draw_graph needs the graphviz package: pip install "tinygrad_edu[viz]" '
+            "(tg.to_dot(t) works without it)"
+        ) from None
+
+    class GraphDrawing(graphviz.Source):
+        """A graphviz.Source of our DOT text that renders with whichever renderer is
+        installed (system `dot` or graphviz-pure)."""
+
+        def pipe(self, format="svg", **kwargs):
+            return render_dot(self.source, format or "svg")
+
+        def render(self, path, format=None, **kwargs):
+            """Write the picture to `path` (format from the suffix, or `format=`)."""
+            format = format or os.path.splitext(path)[1].lstrip(".") or "svg"
+            data = self.pipe(format=format)
+            with open(path, "wb") as file:
+                file.write(data)
+            return path
+
+        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+            return {"image/svg+xml": self.pipe("svg").decode()}
+
+        def _repr_svg_(self):
+            return self.pipe("svg").decode()
+
+    return GraphDrawing
+
+
+def draw_graph(
+    t,
+    show_data=True,
+    show_grad=True,
+    rankdir="LR",
+    steps=None,
+    color_by_grad=False,
+    max_ops=MAX_OPS,
+):
+    """The graph that produced `t` as a drawing: shows inline in Jupyter, `.source` is
+    the DOT text, `.render("graph.svg")` / `.render("graph.png")` writes a file.
+    Arguments as `to_dot`."""
+    source = to_dot(t, show_data, show_grad, rankdir, steps, color_by_grad, max_ops)
+    return _graph_class()(source)
