@@ -15,7 +15,9 @@ from numpy import bool_, float16, float32, float64, int32, int64  # noqa: F401
 from . import (
     data,
     datasets,
+    nn,
     ops,
+    optim,
     testing,  # noqa: F401  (Hypothesis is imported only when used)
 )
 from .autograd import (

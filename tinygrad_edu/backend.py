@@ -50,6 +50,17 @@ class Device:
     def __hash__(self):
         return hash(self.name)
 
+    # One Device object per device: copies (copy.deepcopy of a model) and pickles refer
+    # back to it instead of trying to copy the array module.
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return (get_device, (self.name,))
+
 
 def _numpy_from_host(array):
     return array

@@ -203,4 +203,7 @@ def embedding(indices, weight):
         indices = Tensor(indices, device=weight.device)
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
+    rows = weight.shape[0]
+    if indices.size and (bool((indices.data < 0).any()) or bool((indices.data >= rows).any())):
+        raise IndexError(f"embedding: indices must lie in [0, {rows}), the rows of the weight")
     return weight[indices]

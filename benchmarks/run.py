@@ -1,0 +1,400 @@
+"""Benchmark runner: tinygrad_edu against hand-written NumPy, in one process.
+
+    python benchmarks/run.py [names...] [--repeats N] [--quick] [--malloc-tuned] [--profile]
+
+For each workload (benchmarks/workloads/, listed by `--list`) it
+1. builds the data and initial weights once (`setup`), one copy for each side,
+2. runs one step of each side and checks that both computed the same loss, gradients and
+   updated weights (relative 1e-5), so the comparison is of the same work,
+3. times batches of steps, alternating NumPy and tinygrad_edu (a, b, a, b, ...) so that
+   both see the same machine state (frequency, cache, noisy neighbours),
+4. prints the median time per step of each side and the ratio tinygrad_edu / NumPy.
+
+README.md in this folder explains the workloads, the targets and the measured results.
+"""
+
+import os
+import sys
+
+# BLAS reads its thread count when NumPy loads it, so the pins must come before `import
+# numpy`.  One thread on both sides: a multi-threaded matmul would make the ratio depend on
+# how many idle cores the machine happens to have.  A value the user set is kept.
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+# After a --malloc-tuned re-exec the pins are inherited; this remembers they were ours.
+PINNED_MARK = "TG_BENCH_PINNED_THREADS"
+PINNED_HERE = tuple(
+    name
+    for name in THREAD_VARS
+    if name not in os.environ or name in os.environ.get(PINNED_MARK, "").split(",")
+)
+for _name in PINNED_HERE:
+    os.environ[_name] = "1"
+os.environ[PINNED_MARK] = ",".join(PINNED_HERE)
+
+import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import gc  # noqa: E402
+import platform  # noqa: E402
+import pstats  # noqa: E402
+import resource  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+# Benchmark the working tree this file sits in, not some other installed copy.
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import tinygrad_edu as tg  # noqa: E402
+from benchmarks.workloads import WORKLOADS  # noqa: E402
+
+SEED = 0
+RTOL = 1e-5  # relative agreement both sides must reach in the start-up check
+DEFAULT_REPEATS = 7  # timed batches per side; the median is reported
+# Short batches pair better: on a shared machine the load changes within seconds, and the
+# two halves of a pair should see the same load.
+BATCH_SECONDS = 0.1  # wall time of one timed batch of the slower side
+QUICK_REPEATS = 3
+QUICK_BATCH_SECONDS = 0.02  # --quick: the whole run stays within a few seconds
+
+# By default glibc malloc hands big freed blocks back to the OS: blocks from 128 KiB up (a
+# limit that adapts) are mmap-ed one by one, and free memory at the top of the heap is
+# trimmed.  The next array of that size then page-faults its memory in again, on every op.
+# These settings keep freed memory in the process; `--malloc-tuned` re-executes with them.
+MALLOC_VARS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
+MALLOC_TUNED = {
+    "MALLOC_MMAP_THRESHOLD_": "1000000000",
+    "MALLOC_TRIM_THRESHOLD_": "1000000000",
+    "MALLOC_TOP_PAD_": "536870912",
+}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        description="Time tinygrad_edu against hand-written NumPy (ratios, same process)."
+    )
+    parser.add_argument(
+        "names", nargs="*", help=f"workloads to run (default: all of {', '.join(WORKLOADS)})"
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help=f"timed batches per side (default {DEFAULT_REPEATS}, {QUICK_REPEATS} with --quick)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="short batches and few repeats: a smoke run of a few seconds",
+    )
+    parser.add_argument(
+        "--malloc-tuned",
+        action="store_true",
+        help="re-execute with glibc malloc tuned to keep freed memory (see README.md)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after timing, cProfile the tinygrad_edu step of each chosen workload",
+    )
+    parser.add_argument("--list", action="store_true", help="list the workloads and exit")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.names if name not in WORKLOADS]
+    if unknown:
+        parser.error(
+            f"unknown workload(s) {', '.join(unknown)}; choose from {', '.join(WORKLOADS)}"
+        )
+    if args.repeats is None:
+        args.repeats = QUICK_REPEATS if args.quick else DEFAULT_REPEATS
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    return args
+
+
+def reexec_with_tuned_malloc(argv):
+    """Start this script again with the tuned malloc settings, unless they are in effect.
+
+    glibc reads these variables once, when the process starts, so setting them in
+    os.environ now would change nothing: the process has to be replaced.
+    """
+    if all(os.environ.get(name) == value for name, value in MALLOC_TUNED.items()):
+        return
+    settings = " ".join(f"{name}={value}" for name, value in MALLOC_TUNED.items())
+    print(f"--malloc-tuned: re-executing with {settings}", flush=True)
+    env = dict(os.environ, **MALLOC_TUNED)
+    os.execve(sys.executable, [sys.executable, str(Path(__file__).resolve())] + argv, env)
+
+
+# ---- what this run is measured on -----------------------------------------------------
+
+
+def limit_threads_with_threadpoolctl():
+    """Also pin threads at run time when threadpoolctl is installed (it is optional): it
+    catches a BLAS that ignores the environment variables.  Returns a description."""
+    try:
+        from threadpoolctl import threadpool_info, threadpool_limits
+    except ImportError:
+        return "threadpoolctl not installed (environment variables only)"
+    threadpool_limits(limits=1)
+    pools = ", ".join(
+        f"{pool.get('internal_api')}={pool.get('num_threads')}" for pool in threadpool_info()
+    )
+    return f"threadpoolctl limits=1 ({pools or 'no thread pools found'})"
+
+
+def blas_name():
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        return f"{blas.get('name')} {blas.get('version', '')}".strip()
+    except Exception:  # NumPy < 1.25 has no mode="dicts"; the name is only informative
+        return "unknown"
+
+
+def cpu_name():
+    name = platform.processor()
+    if name and name != platform.machine():
+        return name
+    try:  # on Linux platform.processor() is often empty; /proc/cpuinfo has the model
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return name or "unknown"
+
+
+def print_environment(args):
+    threads = ", ".join(
+        f"{name}={os.environ[name]}" + (" (set by run.py)" if name in PINNED_HERE else " (yours)")
+        for name in THREAD_VARS
+    )
+    malloc = ", ".join(f"{name}={os.environ[name]}" for name in MALLOC_VARS if name in os.environ)
+    if args.malloc_tuned:
+        malloc += " (--malloc-tuned)"
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else "?"
+    cpus = f"{os.cpu_count()} CPUs, nproc {usable}"
+    show("python", f"{platform.python_version()} ({platform.python_implementation()})")
+    show("numpy", f"{np.__version__}, BLAS {blas_name()}")
+    show("tinygrad_edu", f"{tg.__version__} from {Path(tg.__file__).parent} ({git_state()})")
+    show("machine", f"{cpu_name()}, {platform.machine()}, {cpus}")
+    show("BLAS threads", threads)
+    show("", limit_threads_with_threadpoolctl())
+    show("allocator", malloc or "glibc defaults (MALLOC_*_ unset)")
+    show("timing", "median time per step; NumPy and tinygrad_edu batches interleaved;")
+    show("", "garbage collector on, and run before each batch")
+    show("load", describe_load())
+    print()
+
+
+def git_state():
+    """The commit being measured, and whether the working tree differs from it."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "tinygrad_edu"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "not a git checkout"
+    return f"git {commit}" + (", with uncommitted changes in tinygrad_edu/" if changes else "")
+
+
+def show(label, text):
+    print(f"{label:<13}{text}")
+
+
+def describe_load():
+    """The 1-minute load average, with a warning when other processes compete for the CPUs:
+    the ratios then get noisier (both sides are slowed, but not always equally)."""
+    if not hasattr(os, "getloadavg"):
+        return "unknown"
+    load = os.getloadavg()[0]
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    busy = load >= usable  # this run itself adds about 1
+    text = f"{load:.2f} (1-minute average, {usable} usable CPUs)"
+    return text + (" -- machine busy, expect noisy ratios" if busy else "")
+
+
+# ---- checking and timing ---------------------------------------------------------------
+
+
+def check_same_work(name, workload, state):
+    """One step of each side from the same start; fail loudly if they disagree.
+
+    Also compares dtypes: a silent float64 upcast on one side would be a different
+    (slower) computation, not the same work.
+    """
+    loss_np, grads_np = workload.numpy_step(state)
+    loss_tg, grads_tg = workload.tg_step(state)
+    assert_close(f"{name}: loss", np.asarray(loss_tg), np.asarray(loss_np))
+    assert len(grads_np) == len(grads_tg), f"{name}: {len(grads_np)} vs {len(grads_tg)} grads"
+    for i, (g_np, g_tg) in enumerate(zip(grads_np, grads_tg)):
+        assert_close(f"{name}: gradient {i}", g_tg, g_np)
+    # The updated weights, where a workload trains: the update must match too.
+    for i, (p_np, p_tg) in enumerate(zip(state.get("np_params", ()), state.get("tg_params", ()))):
+        assert_close(f"{name}: updated parameter {i}", p_tg.data, p_np)
+
+
+def assert_close(what, actual, expected):
+    """Elementwise |actual - expected| <= RTOL * (|expected| + max|expected|).
+
+    The max term lets entries near zero (a gradient summing to ~0) differ by rounding
+    relative to the array's scale instead of to their own tiny value.
+    """
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} vs {expected.shape}"
+    assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype} vs {expected.dtype}"
+    scale = float(np.max(np.abs(expected))) if expected.size else 0.0
+    error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    bound = RTOL * (np.abs(expected.astype(np.float64)) + scale)
+    if not np.all(error <= bound):
+        worst = int(np.argmax(error - bound))
+        raise AssertionError(
+            f"{what}: tinygrad_edu and NumPy disagree: at flat index {worst}, "
+            f"{actual.flat[worst]!r} vs {expected.flat[worst]!r} (rtol {RTOL})"
+        )
+
+
+def minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def time_batch(step, state, steps):
+    """(seconds per step, minor page faults per step) over `steps` consecutive steps.
+
+    Collecting garbage first means one side's leftovers are never collected on the other
+    side's clock.
+    """
+    gc.collect()
+    faults = minor_faults()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(state)
+    elapsed = time.perf_counter() - start
+    return elapsed / steps, (minor_faults() - faults) / steps
+
+
+def steps_per_batch(workload, state, batch_seconds):
+    """How many steps make one batch of the slower side last about `batch_seconds`."""
+    slowest = max(
+        time_batch(workload.numpy_step, state, 3)[0], time_batch(workload.tg_step, state, 3)[0]
+    )
+    return max(1, round(batch_seconds / slowest))
+
+
+def bench(name, workload, repeats, batch_seconds):
+    # A workload whose own gradients are too small to tell right from wrong (the float32
+    # chain of `overhead`) offers a second, smaller state for the check.
+    setup_for_check = getattr(workload, "setup_for_check", None)
+    if setup_for_check is not None:
+        check_same_work(f"{name} (check state)", workload, setup_for_check(SEED))
+    state = workload.setup(SEED)
+    check_same_work(name, workload, state)
+    steps = steps_per_batch(workload, state, batch_seconds)  # also the warm-up
+    times_np, times_tg, faults_np, faults_tg = [], [], [], []
+    for _ in range(repeats):
+        seconds, faults = time_batch(workload.numpy_step, state, steps)
+        times_np.append(seconds)
+        faults_np.append(faults)
+        seconds, faults = time_batch(workload.tg_step, state, steps)
+        times_tg.append(seconds)
+        faults_tg.append(faults)
+    # Each tinygrad_edu batch against the NumPy batch just before it: when the machine's
+    # speed drifts during the run, these ratios drift much less than the times do.
+    paired = [b / a for a, b in zip(times_np, times_tg)]
+    return {
+        "name": name,
+        "numpy": statistics.median(times_np),
+        "tg": statistics.median(times_tg),
+        "ratio": statistics.median(times_tg) / statistics.median(times_np),
+        "paired": statistics.median(paired),
+        "lo": min(paired),
+        "hi": max(paired),
+        "faults_np": statistics.median(faults_np),
+        "faults_tg": statistics.median(faults_tg),
+        "steps": steps,
+        "target": workload.TARGET,
+    }
+
+
+def print_table(rows, repeats):
+    header = (
+        f"{'workload':<13} {'numpy ms':>9} {'tg ms':>9} {'ratio':>6} {'target':>6} {'met':>4} "
+        f"{'paired':>6} {'range':>10} {'faults np/tg':>13} {'steps x reps':>12}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        met = "yes" if row["ratio"] <= row["target"] else "NO"
+        spread = f"{row['lo']:.2f}-{row['hi']:.2f}"
+        faults = f"{row['faults_np']:.0f}/{row['faults_tg']:.0f}"
+        print(
+            f"{row['name']:<13} {row['numpy'] * 1e3:>9.3f} {row['tg'] * 1e3:>9.3f} "
+            f"{row['ratio']:>6.2f} {row['target']:>6.2f} {met:>4} {row['paired']:>6.2f} "
+            f"{spread:>10} {faults:>13} {row['steps']:>7} x {repeats:<3}"
+        )
+    print()
+    print("numpy ms, tg ms: median time per step.  ratio = tg ms / numpy ms, the number the")
+    print("targets are for (1.00 = as fast as hand-written NumPy).  paired, range: median and")
+    print("min-max of each tinygrad_edu batch's time over the NumPy batch run just before it;")
+    print("a wide range means the machine was busy.  faults: minor page faults per step.")
+
+
+def profile_tg_step(name, workload, seconds):
+    """Where tinygrad_edu's time goes: cProfile over about `seconds` of steps, top functions
+    by own time.
+
+    cProfile adds a fixed cost to every Python call, so it overstates the share of small
+    functions; use it for the ranking, and the timing table for the size.
+    """
+    state = workload.setup(SEED)
+    one_step = time_batch(workload.tg_step, state, 3)[0]  # also the warm-up
+    steps = max(3, round(seconds / one_step))
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(steps):
+        workload.tg_step(state)
+    profiler.disable()
+    print(f"\n==== profile of tinygrad_edu's step, {name}, {steps} steps ====")
+    stats = pstats.Stats(profiler)
+    stats.strip_dirs().sort_stats("tottime").print_stats(15)
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(argv)
+    if args.list:
+        for name, workload in WORKLOADS.items():
+            summary = workload.__doc__.splitlines()[0].split(": ", 1)[-1]
+            print(f"{name:<13} {summary}")
+        return 0
+    if args.malloc_tuned:
+        reexec_with_tuned_malloc(argv)
+    print_environment(args)
+    names = args.names or list(WORKLOADS)
+    batch_seconds = QUICK_BATCH_SECONDS if args.quick else BATCH_SECONDS
+    rows = []
+    for name in names:
+        rows.append(bench(name, WORKLOADS[name], args.repeats, batch_seconds))
+    print_table(rows, args.repeats)
+    print(f"load at the end: {describe_load()}")
+    if args.profile:
+        for name in names:
+            profile_tg_step(name, WORKLOADS[name], seconds=0.05 if args.quick else 0.5)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

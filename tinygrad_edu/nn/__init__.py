@@ -1,0 +1,72 @@
+"""`tinygrad_edu.nn`: modules, layers, losses, initialisation and functions.
+
+    from tinygrad_edu import nn
+    from tinygrad_edu.nn import functional as F
+
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+    loss = nn.MSELoss()(model(x), y)
+
+Where things live: module.py (`Module`, `Parameter`), layers/ (one file per family of
+layers), losses.py, init.py (`nn.init.kaiming_uniform_` ...), functional.py (the
+functions the layers call).
+"""
+
+from . import functional, init
+from .layers import (
+    GELU,
+    LSTM,
+    RNN,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
+    Dropout,
+    Embedding,
+    Flatten,
+    Identity,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    ModuleList,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .module import Module, Parameter
+
+__all__ = [
+    "AvgPool2d",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "GELU",
+    "Identity",
+    "LSTM",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "MSELoss",
+    "MaxPool2d",
+    "Module",
+    "ModuleList",
+    "Parameter",
+    "RNN",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "functional",
+    "init",
+]
