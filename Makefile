@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine (see README.md):
-#   make demo   creates .venv, installs tinygrad_edu, trains the headline example
+#   make demo   creates .venv, installs tinygrad_edu, trains the headline example and
+#               writes out/loss.png and out/graph.svg
 #   make test   creates .venv, installs with the dev extras, runs ruff and the tests
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet -e ".[examples,viz]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(PY)
@@ -19,7 +20,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(PY)
 	touch $@
 
 demo: $(VENV)/.installed
-	$(PY) examples/seed_network.py
+	$(PY) examples/demo.py
 
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check tinygrad_edu tests examples benchmarks
