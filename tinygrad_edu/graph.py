@@ -15,6 +15,7 @@ Backward frees the graph it walked unless `retain_graph=True`, so draw after
 `loss.backward(retain_graph=True)` to see the gradients on a full graph.
 """
 
+import collections
 import html
 import math
 import os
@@ -98,7 +99,8 @@ class BackwardTrace(list):
             shapes = ", ".join(str(s) for s in step.in_shapes) + f" -> {step.out_shape}"
             grads_in = ", ".join("-" if s is None else _short(s[0]) for s in step.grads_in)
             leaves = ", ".join(f"{name}{'!' if stats[3] else ''}" for name, _, stats in step.leaves)
-            flag = " NaN/inf" if step.grad_out and step.grad_out[3] else ""
+            made_bad = any(g is not None and g[3] for g in step.grads_in)
+            flag = " NaN/inf" if made_bad else ""  # flagged on the op whose backward made it
             lines.append(
                 f"{step.number:>3}  {step.op:<14} {shapes:<34} "
                 f"{_short(step.grad_out[0]):>10} {grads_in:<24} {leaves}{flag}"
@@ -164,17 +166,18 @@ def _op_params(node):
 
 
 def _collect(roots):
-    """Tensors and op nodes reachable from `roots` (explicit stack), outputs first."""
+    """Tensors reachable from `roots`, nearest the output first (breadth-first with a
+    queue, no recursion), so a shortened drawing keeps the ops next to the output."""
     tensors, seen = [], set()
-    stack = list(roots)
-    while stack:
-        t = stack.pop()
+    queue = collections.deque(roots)
+    while queue:
+        t = queue.popleft()
         if id(t) in seen:
             continue
         seen.add(id(t))
         tensors.append(t)
         if t.grad_fn is not None:
-            stack.extend(reversed(t.grad_fn.inputs))
+            queue.extend(t.grad_fn.inputs)
     return tensors
 
 
@@ -208,6 +211,11 @@ def to_dot(
     """
     roots = list(t) if isinstance(t, (list, tuple)) else [t]
     tensors = _collect(roots)
+    # Nodes are named by creation number: tensor t17, and op17 for the op that made it.
+    # The same script gives the same text (a drawing committed to git changes only when
+    # the graph does), unlike names made from id().
+    tname = {id(x): f"t{x._seq}" for x in tensors}
+    oname = {id(x.grad_fn): f"op{x._seq}" for x in tensors if x.grad_fn is not None}
     step_of = {}
     grad_of = {}  # id(tensor) -> gradient stats from the trace
     if steps is not None:
@@ -260,8 +268,10 @@ def to_dot(
         style = 'style="filled,rounded", fillcolor="#cfe8ff"' if is_parameter else 'style="rounded"'
         if color_by_grad and grad_stats is not None:
             style = f'style="filled,rounded", fillcolor="{_grad_color(grad_stats[0], lo, hi)}"'
+        if is_parameter:
+            style += ", penwidth=2.5"  # parameters stand out, whatever the fill
         label = "<" + "<br/>".join(rows) + ">"
-        lines.append(f"  t{id(x)} [shape=box, {style}, label={label}];")
+        lines.append(f"  {tname[id(x)]} [shape=box, {style}, label={label}];")
     for x in drawn_ops:
         node = x.grad_fn
         name = type(node).__name__
@@ -271,12 +281,11 @@ def to_dot(
         if params:
             text += "\n" + params
         label = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        lines.append(
-            f'  op{id(node)} [shape=ellipse, style=filled, fillcolor="#fff3c4", label="{label}"];'
-        )
+        op = oname[id(node)]
+        lines.append(f'  {op} [shape=ellipse, style=filled, fillcolor="#fff3c4", label="{label}"];')
         for i in node.inputs:
-            lines.append(f"  t{id(i)} -> op{id(node)};")
-        lines.append(f"  op{id(node)} -> t{id(x)};")
+            lines.append(f"  {tname[id(i)]} -> {op};")
+        lines.append(f"  {op} -> {tname[id(x)]};")
     if hidden:
         lines.append(f'  more [shape=note, label="... {hidden} more ops not drawn"];')
     lines.append("}")

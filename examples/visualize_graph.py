@@ -1,0 +1,59 @@
+"""Draw the graph of the lecture's 1-3-1 network, with the backward order on it.
+
+The network of examples/step_through_backprop.py (from the lecture "Neural Networks",
+/work/shared/seeds/000_7080ae6dac342e55.txt): y = w1 @ tanh(w0 * x + b0) + b1, 3 hidden
+units, fitted to a few points of x**(1/3) with the sum of squared errors.
+
+One backward pass runs inside `tg.trace_backward()`, with `retain_graph=True` so the graph
+is still there to draw afterwards.  The picture shows every tensor (values when small,
+gradients), every op numbered in the order backward visited it, and the parameters
+shaded.  It needs a renderer: a system Graphviz `dot`, or `pip install "tinygrad_edu[viz]"`.
+
+Run it from the repository root: `python examples/visualize_graph.py` writes
+docs/graph_131.svg (the picture in README.md).
+"""
+
+import numpy as np
+
+import tinygrad_edu as tg
+
+NUM_POINTS = 4  # points x in [0, 1]: few, so x, y and the prediction show their values
+HIDDEN = 3  # hidden tanh units, as in the lecture
+NOISE = 0.03  # standard deviation of the noise the lecture adds to x**(1/3)
+RANKDIR = "LR"  # draw left to right: inputs on the left, the loss on the right
+
+
+def build_loss(seed=0):
+    """The lecture's network and loss on NUM_POINTS points, as in step_through_backprop.py."""
+    rng = np.random.default_rng(seed)
+    x_values = np.linspace(0.0, 1.0, NUM_POINTS).reshape(1, NUM_POINTS)
+    y_values = x_values ** (1.0 / 3.0) + rng.normal(scale=NOISE, size=x_values.shape)
+    x = tg.Tensor(x_values, name="x")
+    y = tg.Tensor(y_values, name="y")
+    rng = np.random.default_rng(seed + 1)
+    shapes = {"w0": (HIDDEN, 1), "b0": (HIDDEN, 1), "w1": (1, HIDDEN), "b1": (1, 1)}
+    p = {}
+    for name, shape in shapes.items():
+        p[name] = tg.Tensor(rng.normal(size=shape), requires_grad=True, name=name)
+    hidden = (p["w0"] * x + p["b0"]).tanh()
+    y_pred = p["w1"] @ hidden + p["b1"]
+    return ((y - y_pred) ** 2).sum()
+
+
+def main(path="docs/graph_131.svg", seed=0):
+    """Run one traced backward pass and write the drawing to `path` (.svg or .png).
+
+    Returns the trace (print it for the same steps as a table).
+    """
+    loss = build_loss(seed)
+    with tg.trace_backward() as steps:
+        loss.backward(retain_graph=True)  # keep the graph: we draw it after backward
+    drawing = tg.draw_graph(loss, steps=steps, rankdir=RANKDIR)
+    drawing.render(str(path))
+    print(steps)
+    print(f"wrote {path}")
+    return steps
+
+
+if __name__ == "__main__":
+    main()

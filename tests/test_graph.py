@@ -1,0 +1,522 @@
+"""Seeing the graph (tinygrad_edu/graph.py): DOT text, drawings, renderers, trace_backward.
+
+The DOT text is checked by parsing it (a small parser for the lines `to_dot` writes) and
+comparing nodes and edges with the real graph, walked through `t.grad_fn.inputs`.
+Rendering needs a renderer (system Graphviz `dot` or graphviz-pure, which `make test`
+installs with the `viz` extra); without one the rendering tests fail, saying so.
+"""
+
+import html
+import importlib.util
+import os
+import re
+import shutil
+import sys
+import sysconfig
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+from tinygrad_edu import autograd, graph
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+# ---- a parser for the DOT text to_dot writes ----------------------------------------
+
+NODE_LINE = re.compile(r"^\s*(\w+) \[(.*)\];$")
+EDGE_LINE = re.compile(r"^\s*(\w+) -> (\w+);$")
+KEY = re.compile(r"\s*(\w+)=")
+BARE = re.compile(r"[^,\s\]]+")
+HEADER_LINES = ("digraph tinygrad_edu {", "}", "rankdir=")
+
+
+def _parse_attributes(text):
+    """`shape=box, style="a,b", label=<<b>x</b>>` -> dict; quoted and HTML values unwrapped."""
+    attributes = {}
+    i = 0
+    while i < len(text):
+        match = KEY.match(text, i)
+        assert match, f"cannot parse attributes at {text[i:]!r}"
+        key, i = match.group(1), match.end()
+        if text[i] == '"':  # a quoted string with backslash escapes
+            j, chars = i + 1, []
+            while text[j] != '"':
+                if text[j] == "\\":
+                    chars.append({"n": "\n", '"': '"', "\\": "\\"}[text[j + 1]])
+                    j += 2
+                else:
+                    chars.append(text[j])
+                    j += 1
+            value, i = "".join(chars), j + 1
+        elif text[i] == "<":  # an HTML label: balanced < and >
+            j, depth = i, 0
+            while True:
+                depth += {"<": 1, ">": -1}.get(text[j], 0)
+                j += 1
+                if depth == 0:
+                    break
+            value, i = text[i + 1 : j - 1], j
+        else:
+            match = BARE.match(text, i)
+            value, i = match.group(), match.end()
+        attributes[key] = value
+        while i < len(text) and text[i] in ", ":
+            i += 1
+    return attributes
+
+
+def parse_dot(text):
+    """(nodes: {id: attributes}, edges: [(source, target)]) of to_dot's output.
+
+    Every line must be one we know; node labels get a plain `text` entry (HTML tags
+    removed, one line per row)."""
+    nodes, edges = {}, []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith(HEADER_LINES):
+            continue
+        edge = EDGE_LINE.match(line)
+        if edge:
+            edges.append((edge.group(1), edge.group(2)))
+            continue
+        node = NODE_LINE.match(line)
+        assert node, f"unexpected DOT line: {line!r}"
+        name, attributes = node.group(1), _parse_attributes(node.group(2))
+        if name in ("node", "edge", "graph"):  # default attributes, not nodes
+            continue
+        label = attributes.get("label", "")
+        attributes["text"] = html.unescape(re.sub(r"<[^>]*>", "", label.replace("<br/>", "\n")))
+        nodes[name] = attributes
+    return nodes, edges
+
+
+def walk(root):
+    """(tensors, op outputs) reachable from `root`, by an explicit stack over grad_fn.inputs."""
+    tensors, seen, stack = [], set(), [root]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        tensors.append(t)
+        if t.grad_fn is not None:
+            stack.extend(t.grad_fn.inputs)
+    return tensors, [t for t in tensors if t.grad_fn is not None]
+
+
+def network(device="cpu", seed=0):
+    """The lecture's 1-3-1 tanh network on 4 points, everything named.
+
+    Returns a dict: x, y, w0, b0, w1, b1, hidden, y_pred, loss."""
+    rng = np.random.default_rng(seed)
+    points = np.linspace(0.0, 1.0, 4).reshape(1, 4)
+    net = {
+        "x": tg.Tensor(points, name="x", device=device),
+        "y": tg.Tensor(points ** (1 / 3), name="y", device=device),
+    }
+    shapes = {"w0": (3, 1), "b0": (3, 1), "w1": (1, 3), "b1": (1, 1)}
+    for name, shape in shapes.items():
+        net[name] = tg.Tensor(rng.normal(size=shape), requires_grad=True, name=name, device=device)
+    net["hidden"] = (net["w0"] * net["x"] + net["b0"]).tanh()
+    net["hidden"].name = "hidden"
+    net["y_pred"] = net["w1"] @ net["hidden"] + net["b1"]
+    net["y_pred"].name = "y_pred"
+    net["loss"] = ((net["y"] - net["y_pred"]) ** 2).sum()
+    return net
+
+
+NETWORK_OPS = {"Mul", "Add", "Tanh", "MatMul", "Sub", "Pow", "Sum"}
+NAMES = ["x", "y", "w0", "b0", "w1", "b1", "hidden", "y_pred"]
+PARAMETERS = ["w0", "b0", "w1", "b1"]
+
+
+def node_of(nodes, t):
+    return nodes[f"t{t._seq}"]
+
+
+def load_example(name):
+    """Import examples/<name>.py as a module (examples/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# ---- DOT content ----------------------------------------------------------------------
+
+
+def test_dot_names_every_op_and_named_tensor(device):
+    net = network(device)
+    nodes, _ = parse_dot(tg.to_dot(net["loss"]))
+    op_texts = [n["text"] for key, n in nodes.items() if key.startswith("op")]
+    assert {text.split("\n")[0] for text in op_texts} == NETWORK_OPS
+    for name in NAMES:
+        assert node_of(nodes, net[name])["text"].split("\n")[0] == name
+    # one node per tensor and per op of the real graph, and nothing else
+    tensors, outputs = walk(net["loss"])
+    expected = {f"t{t._seq}" for t in tensors} | {f"op{t._seq}" for t in outputs}
+    assert set(nodes) == expected
+
+
+def test_dot_edges_are_the_graph(device):
+    net = network(device)
+    nodes, edges = parse_dot(tg.to_dot(net["loss"]))
+    _, outputs = walk(net["loss"])
+    assert len(outputs) == 8
+    for out in outputs:
+        op = f"op{out._seq}"
+        incoming = [source for source, target in edges if target == op]
+        outgoing = [target for source, target in edges if source == op]
+        assert incoming == [f"t{x._seq}" for x in out.grad_fn.inputs], type(out.grad_fn)
+        assert outgoing == [f"t{out._seq}"]
+    # every edge joins a tensor and an op, both drawn; no other edges
+    assert len(edges) == sum(len(out.grad_fn.inputs) + 1 for out in outputs)
+    for source, target in edges:
+        assert source in nodes and target in nodes
+        assert source[:2] != target[:2]
+
+
+def test_dot_of_a_tensor_used_twice_has_two_edges():
+    a = tg.Tensor([1.0, 2.0], requires_grad=True, name="a")
+    nodes, edges = parse_dot(tg.to_dot(a * a))
+    assert edges.count((f"t{a._seq}", next(k for k in nodes if k.startswith("op")))) == 2
+
+
+def test_parameters_stand_out(device):
+    net = network(device)
+    nodes, _ = parse_dot(tg.to_dot(net["loss"]))
+    for name in PARAMETERS:
+        assert "fillcolor" in node_of(nodes, net[name]), name
+        assert "filled" in node_of(nodes, net[name])["style"]
+    colors = {node_of(nodes, net[name])["fillcolor"] for name in PARAMETERS}
+    assert len(colors) == 1
+    for name in ["x", "y", "hidden", "y_pred"]:  # constants and intermediates: not filled
+        assert "fillcolor" not in node_of(nodes, net[name]), name
+        assert "filled" not in node_of(nodes, net[name])["style"], name
+    assert all(n["fillcolor"] not in colors for k, n in nodes.items() if k.startswith("op"))
+
+
+def test_values_shown_for_small_tensors_only(device):
+    small = tg.Tensor(np.arange(8.0), requires_grad=True, name="small", device=device)
+    large = tg.Tensor(np.arange(9.0), requires_grad=True, name="large", device=device)
+    nodes, _ = parse_dot(tg.to_dot(small.sum() + large.sum()))
+    assert "data [0., 1., 2., 3., 4., 5., 6., 7.]" in node_of(nodes, small)["text"]
+    assert "data" not in node_of(nodes, large)["text"]
+    assert "(9,)" in node_of(nodes, large)["text"]  # its shape is still there
+    assert "data" not in parse_dot(tg.to_dot(small.sum(), show_data=False))[0][f"t{small._seq}"]
+
+
+def test_gradients_shown_after_backward(device):
+    net = network(device)
+    before, _ = parse_dot(tg.to_dot(net["loss"]))
+    assert all("grad" not in node["text"] for node in before.values())
+    net["loss"].backward(retain_graph=True)
+    nodes, _ = parse_dot(tg.to_dot(net["loss"]))
+    for name in PARAMETERS:
+        (line,) = [row for row in node_of(nodes, net[name])["text"].split("\n") if "grad" in row]
+        shown = [float(number) for number in re.findall(r"-?\d+\.\d*", line)]
+        np.testing.assert_allclose(shown, net[name].grad.numpy().ravel(), atol=1e-3)
+    assert "grad" not in node_of(nodes, net["x"])["text"]
+    hidden, _ = parse_dot(tg.to_dot(net["loss"], show_grad=False))
+    assert all("grad" not in node["text"] for node in hidden.values())
+
+
+def test_op_parameters_shown(device):
+    a = tg.Tensor(np.ones((2, 3)), requires_grad=True, device=device)
+    nodes, _ = parse_dot(tg.to_dot(a.sum(axis=0).leaky_relu(0.2)))
+    texts = sorted(n["text"] for key, n in nodes.items() if key.startswith("op"))
+    assert "Sum\naxes=(0,), keepdims=False" in texts
+    assert any(text.startswith("LeakyRelu") and "0.2" in text for text in texts), texts
+
+
+# ---- rendering -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def renderer():
+    """The renderer's path; no renderer is a failure here, not a skip (CI must have one)."""
+    try:
+        return graph.find_renderer()
+    except tg.RendererNotFoundError as error:
+        pytest.fail(
+            "no Graphviz renderer in the test environment: run `make test` (installs "
+            f'graphviz-pure via the viz extra) or `pip install -e ".[viz]"`. ({error})'
+        )
+
+
+def test_svg_renders_and_is_valid_xml(renderer):
+    net = network()
+    svg = tg.draw_graph(net["loss"]).pipe(format="svg")
+    root = ET.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    text = "".join(root.itertext())
+    for name in ["w0", "Tanh", "MatMul"]:
+        assert name in text
+
+
+def test_png_renders(renderer):
+    png = tg.draw_graph(network()["loss"]).pipe(format="png")
+    assert png.startswith(PNG_SIGNATURE)
+    assert len(png) > 1000
+
+
+def test_render_writes_files(renderer, tmp_path):
+    drawing = tg.draw_graph(network()["loss"])
+    assert drawing.render(tmp_path / "graph.svg") is not None
+    ET.parse(tmp_path / "graph.svg")
+    drawing.render(str(tmp_path / "graph.png"))
+    assert (tmp_path / "graph.png").read_bytes().startswith(PNG_SIGNATURE)
+    drawing.render(str(tmp_path / "picture"), format="png")
+    assert (tmp_path / "picture").read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_jupyter_display_is_svg(renderer):
+    drawing = tg.draw_graph(network()["loss"])
+    assert drawing.source.startswith("digraph tinygrad_edu {")
+    bundle = drawing._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"]
+    ET.fromstring(bundle["image/svg+xml"])
+
+
+def test_pip_only_renderer_next_to_python_is_found(renderer, tmp_path, monkeypatch):
+    # A venv with graphviz-pure but no system Graphviz and nothing on PATH: the renderer
+    # sits next to sys.executable (the venv's bin/), and drawing works.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    os.symlink(renderer, bin_dir / "graphviz-pure")
+    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
+    monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
+    monkeypatch.setattr(sysconfig, "get_path", lambda name, *args, **kwargs: None)
+    assert graph.find_renderer() == str(bin_dir / "graphviz-pure")
+    assert tg.draw_graph(network()["loss"]).pipe("png").startswith(PNG_SIGNATURE)
+
+
+def test_missing_renderer_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setattr(sysconfig, "get_path", lambda name, *args, **kwargs: str(tmp_path))
+    loss = network()["loss"]
+    with pytest.raises(tg.RendererNotFoundError, match=re.escape("tinygrad_edu[viz]")):
+        graph.find_renderer()
+    drawing = tg.draw_graph(loss)  # making the drawing needs no renderer...
+    assert drawing.source.startswith("digraph")
+    with pytest.raises(tg.RendererNotFoundError, match="graphviz-pure"):
+        drawing.render(tmp_path / "graph.svg")  # ...rendering it does
+    assert not (tmp_path / "graph.svg").exists()
+    with pytest.raises(tg.RendererNotFoundError, match="to_dot"):
+        drawing._repr_mimebundle_()
+    assert "Tanh" in tg.to_dot(loss)  # the DOT text still works
+
+
+# ---- big graphs ------------------------------------------------------------------------
+
+
+def test_long_chain_draws_without_recursion_and_is_summarised():
+    x = tg.Tensor([1.0], requires_grad=True, name="start")
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    dot = tg.to_dot(y)  # a recursive walk would hit the recursion limit (1,000)
+    nodes, edges = parse_dot(dot)
+    ops = [key for key in nodes if key.startswith("op")]
+    assert len(ops) == graph.MAX_OPS
+    assert nodes["more"]["text"] == f"... {10_000 - graph.MAX_OPS} more ops not drawn"
+    assert len(nodes) <= 2 * graph.MAX_OPS + 3
+    assert f"op{y._seq}" in nodes  # the ops next to the output are the ones drawn
+    assert f"t{x._seq}" not in nodes
+    for source, target in edges:
+        assert source in nodes and target in nodes
+
+
+def test_truncated_drawing_keeps_the_ops_nearest_the_output():
+    a = tg.Tensor([1.0], requires_grad=True, name="a")
+    b = tg.Tensor([2.0], requires_grad=True, name="b")
+    chain = a
+    for _ in range(50):
+        chain = chain * 1.0001
+    out = chain + b.exp()  # Exp is one step from the output
+    nodes, _ = parse_dot(tg.to_dot(out, max_ops=10))
+    assert f"op{out.grad_fn.inputs[1]._seq}" in nodes
+
+
+# ---- trace_backward ----------------------------------------------------------------
+
+
+def test_trace_order_is_the_engines_order(device):
+    net = network(device)
+    loss = net["loss"]
+    _, outputs = walk(loss)
+    expected = [t for t in reversed(autograd.topological_order(loss)) if t.grad_fn is not None]
+    fired = []  # hooks run when a tensor's gradient is complete, just before its op's backward
+    for t in outputs:
+        t.register_hook(lambda grad, t=t: fired.append(t))
+    with tg.trace_backward() as steps:
+        loss.backward()
+    assert [step.number for step in steps] == list(range(1, len(outputs) + 1))
+    assert [id(step.output) for step in steps] == [id(t) for t in fired]
+    assert [id(step.output) for step in steps] == [id(t) for t in expected]
+    assert [step.op for step in steps] == [type(t.grad_fn).__name__ for t in expected]
+    backward_order = ["Sum", "Pow", "Sub", "Add", "MatMul", "Tanh", "Add", "Mul"]
+    assert [step.op for step in steps] == backward_order
+
+
+def _numpy_gradients(net):
+    """dL/d(every tensor) of the network, by hand in NumPy (the chain rule, written out)."""
+    x, y = net["x"].numpy(), net["y"].numpy()
+    w0, b0, w1, b1 = (net[name].numpy() for name in PARAMETERS)
+    z = w0 * x + b0
+    h = np.tanh(z)
+    y_pred = w1 @ h + b1
+    error = y - y_pred
+    grads = {"loss": np.array(1.0), "square": np.ones_like(error), "error": 2 * error}
+    grads["y_pred"] = -grads["error"]
+    grads["b1"] = grads["y_pred"].sum(axis=1, keepdims=True)
+    grads["w1"] = grads["y_pred"] @ h.T
+    grads["hidden"] = w1.T @ grads["y_pred"]
+    grads["z"] = grads["hidden"] * (1 - h * h)
+    grads["b0"] = grads["z"].sum(axis=1, keepdims=True)
+    grads["w0x"] = grads["z"]
+    grads["w0"] = (grads["z"] * x).sum(axis=1, keepdims=True)
+    return grads
+
+
+def test_trace_records_shapes_and_true_gradient_norms(device):
+    net = network(device)
+    loss = net["loss"]
+    _, outputs = walk(loss)
+    for t in outputs:
+        t.retain_grad()
+    inputs_of = {id(t): t.grad_fn.inputs for t in outputs}  # backward frees the edges
+    with tg.trace_backward() as steps:
+        loss.backward()
+    assert len(steps) == 8
+    for step in steps:
+        out = step.output
+        inputs = inputs_of[id(out)]
+        assert step.out_shape == out.shape
+        assert step.in_shapes == [x.shape for x in inputs]
+        true = out.grad.numpy()
+        norm, low, high, bad = step.grad_out
+        assert norm == pytest.approx(np.linalg.norm(true), rel=1e-9)
+        assert (low, high, bad) == pytest.approx((true.min(), true.max(), False))
+        assert len(step.grads_in) == len(inputs)
+        for x, stats in zip(inputs, step.grads_in):
+            if not x.requires_grad:
+                assert stats is None
+            else:
+                assert stats[0] == pytest.approx(np.linalg.norm(x.grad.numpy()), rel=1e-9)
+    # and the engine's gradients are the true ones (the chain rule by hand, in NumPy)
+    by_hand = _numpy_gradients(net)
+    by_op = {step.op + str(step.out_shape): step for step in steps}
+    assert by_op["Tanh(3, 4)"].grad_out[0] == pytest.approx(np.linalg.norm(by_hand["hidden"]))
+    assert by_op["Tanh(3, 4)"].grads_in[0][0] == pytest.approx(np.linalg.norm(by_hand["z"]))
+    matmul = by_op["MatMul(1, 4)"]  # w1 @ hidden
+    assert matmul.grads_in[0][0] == pytest.approx(np.linalg.norm(by_hand["w1"]))
+    assert matmul.grads_in[1][0] == pytest.approx(np.linalg.norm(by_hand["hidden"]))
+    assert by_op["Sub(1, 4)"].grads_in[1][0] == pytest.approx(np.linalg.norm(by_hand["error"]))
+    for name in PARAMETERS:
+        np.testing.assert_allclose(net[name].grad.numpy(), by_hand[name], rtol=1e-10)
+
+
+def test_trace_names_leaves_in_the_step_that_fed_them(device):
+    net = network(device)
+    with tg.trace_backward() as steps:
+        net["loss"].backward()
+    fed = {step.number: [name for name, _, _ in step.leaves] for step in steps if step.leaves}
+    ops = {number: steps[number - 1].op for number in fed}
+    assert fed == {4: ["b1"], 5: ["w1"], 7: ["b0"], 8: ["w0"]}
+    assert ops == {4: "Add", 5: "MatMul", 7: "Add", 8: "Mul"}
+    for step in steps:
+        for name, shape, stats in step.leaves:
+            assert shape == net[name].shape
+            assert stats[0] == pytest.approx(np.linalg.norm(net[name].grad.numpy()))
+            assert stats[3] is False
+
+
+def test_trace_flags_nan():
+    w = tg.Tensor([0.0, 1.0], requires_grad=True, name="w")
+    with np.errstate(all="ignore"):  # NumPy's warnings about log(0) and 0/0
+        loss = (w * 1.0).log().exp().sum()  # exp(log(0)) = 0 is fine; its gradient 0/0 is not
+        with tg.trace_backward() as steps:
+            loss.backward()
+    assert [step.op for step in steps] == ["Sum", "Exp", "Log", "Mul"]
+    assert not any(step.grad_out[3] for step in steps[:3])
+    assert steps[2].grads_in[0][3] is True  # Log's backward made the NaN...
+    assert steps[3].grad_out[3] is True  # ...and Mul received it
+    assert steps[3].leaves[0][0] == "w" and steps[3].leaves[0][2][3] is True
+    table = str(steps).splitlines()
+    assert "NaN/inf" in table[3] and "nan" in table[3]  # flagged first on Log, which made it
+    assert all("NaN/inf" not in line for line in table[:3])
+    assert "NaN/inf" in table[4] and "w!" in table[4]  # Mul passes it on to w
+
+
+def test_printed_trace_is_a_table_with_a_line_per_step(device):
+    net = network(device)
+    with tg.trace_backward() as steps:
+        net["loss"].backward()
+    lines = str(steps).splitlines()
+    assert len(lines) == 1 + len(steps)
+    assert lines[0].split()[:2] == ["#", "op"]
+    for line, step in zip(lines[1:], steps):
+        assert line.split()[:2] == [str(step.number), step.op]
+        assert str(step.out_shape) in line
+        assert f"{step.grad_out[0]:.3g}" in line
+    assert lines[8].rstrip().endswith("w0")
+
+
+def test_trace_outside_the_block_records_nothing():
+    net = network()
+    with tg.trace_backward() as steps:
+        pass
+    net["loss"].backward()
+    assert len(steps) == 0 and autograd.STATE.tracer is None
+
+
+def test_draw_graph_numbers_ops_in_backward_order(device):
+    net = network(device)
+    with tg.trace_backward() as steps:
+        net["loss"].backward(retain_graph=True)
+    nodes, _ = parse_dot(tg.draw_graph(net["loss"], steps=steps).source)
+    for step in steps:
+        label = nodes[f"op{step.output._seq}"]["label"]
+        assert label.split("\n")[0] == f"{step.number}. {step.op}"
+    numbers = [n["label"].split(".")[0] for key, n in nodes.items() if key.startswith("op")]
+    assert sorted(int(n) for n in numbers) == list(range(1, 9))
+    # intermediate gradients come from the trace
+    assert f"grad |g|={steps[5].grad_out[0]:.3g}" in node_of(nodes, net["hidden"])["text"]
+
+
+def test_color_by_grad_separates_small_and_large_gradients(device):
+    small = tg.Tensor([1.0], requires_grad=True, name="small", device=device)
+    large = tg.Tensor([1.0], requires_grad=True, name="large", device=device)
+    loss = (small * 1e-6 + large * 1e6).sum()
+    loss.backward(retain_graph=True)
+    nodes, _ = parse_dot(tg.to_dot(loss, color_by_grad=True))
+    pale = node_of(nodes, small)["fillcolor"]
+    dark = node_of(nodes, large)["fillcolor"]
+    assert pale != dark
+    # white to red: the larger gradient has less green and blue
+    assert int(dark[3:5], 16) < int(pale[3:5], 16) - 100
+    plain, _ = parse_dot(tg.to_dot(loss))
+    assert node_of(plain, small)["fillcolor"] == node_of(plain, large)["fillcolor"]
+
+
+# ---- examples/visualize_graph.py -------------------------------------------------------
+
+
+def test_visualize_graph_example_writes_svg(renderer, tmp_path, capsys):
+    example = load_example("visualize_graph")
+    steps = example.main(path=tmp_path / "g.svg")
+    root = ET.parse(tmp_path / "g.svg").getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    text = "\n".join(root.itertext())
+    for label in ["1. Sum", "6. Tanh", "8. Mul", "w0", "b1", "grad"]:
+        assert label in text, label
+    assert [step.op for step in steps][:3] == ["Sum", "Pow", "Sub"]
+    assert "wrote" in capsys.readouterr().out
