@@ -6,7 +6,7 @@ gradients so run.py can check that both sides did the same work) and `TARGET`, t
 ratio tinygrad_edu time / NumPy time we aim for.
 """
 
-from . import mnist_mlp, overhead, overhead_f64, seed_mlp, tanh3
+from . import cnn_digits, mnist_mlp, overhead, overhead_f64, seed_mlp, tanh3
 
 WORKLOADS = {
     "overhead": overhead,
@@ -14,4 +14,5 @@ WORKLOADS = {
     "seed-mlp": seed_mlp,
     "tanh-3": tanh3,
     "mnist-mlp": mnist_mlp,
+    "cnn-digits": cnn_digits,
 }

@@ -102,7 +102,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
 
 
 def _pool_windows(x, kernel_size, stride, padding, pad_value):
-    """(N*C*OH*OW, kh*kw) windows of every channel separately, and the output shape."""
+    """(kh*kw, N*C*OH*OW) windows of every channel separately, and the output shape."""
     if x.ndim != 4:
         raise ValueError(f"pooling expects (N, C, H, W), got {x.shape}")
     kernel = _pair(kernel_size, "kernel_size")
@@ -111,9 +111,17 @@ def _pool_windows(x, kernel_size, stride, padding, pad_value):
     if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
         raise ValueError(f"padding {padding} must be at most half of kernel_size {kernel}")
     n, c, h, w = x.shape
-    flat = x.reshape(n * c, 1, h, w)  # channels pooled independently
-    geometry = N._geometry(flat.shape, kernel, stride, padding)
-    cols = apply(N.Im2Col, flat, kernel=kernel, stride=stride, padding=padding, pad_value=pad_value)
+    geometry = N._geometry(x.shape, kernel, stride, padding)
+    # (kh*kw, N*C*OH*OW): one row per window position, every channel pooled on its own
+    cols = apply(
+        N.Im2Col,
+        x,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        pad_value=pad_value,
+        windows_first=True,
+    )
     return cols, (n, c, geometry[7], geometry[8])
 
 
@@ -121,13 +129,13 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     """Maximum over each kernel_size window (stride defaults to kernel_size); padding
     reads as -inf, so it is never the maximum."""
     cols, shape = _pool_windows(x, kernel_size, stride, padding, float("-inf"))
-    return cols.max(axis=1).reshape(shape)
+    return cols.max(axis=0).reshape(shape)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
     """Mean over each window; padding counts as zeros (PyTorch's count_include_pad=True)."""
     cols, shape = _pool_windows(x, kernel_size, stride, padding, 0.0)
-    return cols.mean(axis=1).reshape(shape)
+    return cols.mean(axis=0).reshape(shape)
 
 
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
