@@ -25,7 +25,10 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check tinygrad_edu tests examples benchmarks
 
+# One BLAS thread unless you say otherwise: on a small shared machine extra BLAS threads
+# made small matrix products 20-40x slower.
 test: lint
+	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PY) -m pytest
 
 bench: $(VENV)/.installed

@@ -37,7 +37,7 @@ CLOUD_POINTS = 200  # noisy points around the four corners, used only for evalua
 CLOUD_NOISE = 0.1  # their standard deviation around each corner
 LOG_EVERY = 100  # print the losses every this many steps
 SMOKE_STEPS = 20  # --smoke: this many steps, no plot
-OUT_DIR = Path(__file__).resolve().parent.parent / "out"  # where the plot goes
+OUT_DIR = Path("out")  # where the plot goes (relative to where you run it, as the others)
 
 
 def perceptron():

@@ -6,7 +6,8 @@ code runs on both.  This file also holds the default device, dtype defaults, hos
 copies (`to_numpy`) and seeding.  It knows nothing about tensors or graphs.
 
 CuPy is imported only when a CUDA device is first asked for; "usable" means CuPy
-imports, `cupy.is_available()` is true and a tiny kernel runs (see docs/devices.md).
+imports, `cupy.is_available()` is true and a tiny kernel runs
+(see docs/tutorial/06_training_on_gpu.md).
 """
 
 import os

@@ -1,0 +1,336 @@
+"""A trained tinygrad_edu model loads into the equivalent torch.nn model.
+
+API.md promises that `state_dict()` uses PyTorch's parameter names and shapes and that the
+layers compute PyTorch's formulas, so that docs/tutorial/07_moving_to_pytorch.md's one line
+
+    torch_model.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in
+                                 model.state_dict().items()})
+
+works.  Checked here for Linear, Conv2d, BatchNorm2d, LSTM and Sequential models:
+
+1. the keys, their order and shapes equal lists written by hand from PyTorch's modules
+   (no torch needed);
+2. with random values loaded into our model, its output equals PyTorch's formula for
+   that layer written out in NumPy (float64), also without torch;
+3. when torch is importable, the same values are loaded into torch.nn with the line
+   above and both models' outputs (and BatchNorm's running statistics after a training
+   step) are compared.  torch is not a dependency: without it, (1) and (2) still run and
+   test_torch_is_absent_or_agrees checks the state_dict is ready for torch.from_numpy.
+"""
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+from tinygrad_edu import nn
+
+try:
+    import torch
+except ImportError:  # torch is optional: the tests below then compare with NumPy only
+    torch = None
+
+# ---- the models and PyTorch's keys and shapes, written by hand -----------------------
+
+LSTM_IN, LSTM_HIDDEN = 5, 7
+
+
+def cnn():
+    """A small CNN for 8x8 one-channel images: every layer kind in one Sequential."""
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(4 * 4 * 4, 10),
+    )
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+
+
+# name: (our model factory, [(key, shape)] as torch.nn's state_dict lists them, input shape)
+CASES = {
+    "Linear": (lambda: nn.Linear(3, 4), [("weight", (4, 3)), ("bias", (4,))], (6, 3)),
+    "Conv2d": (
+        lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1),
+        [("weight", (4, 3, 3, 3)), ("bias", (4,))],
+        (2, 3, 7, 7),
+    ),
+    "BatchNorm2d": (
+        lambda: nn.BatchNorm2d(3),
+        [
+            ("weight", (3,)),
+            ("bias", (3,)),
+            ("running_mean", (3,)),
+            ("running_var", (3,)),
+            ("num_batches_tracked", ()),
+        ],
+        (4, 3, 5, 5),
+    ),
+    "LSTM": (
+        lambda: nn.LSTM(LSTM_IN, LSTM_HIDDEN, num_layers=2),
+        [
+            ("weight_ih_l0", (4 * LSTM_HIDDEN, LSTM_IN)),
+            ("weight_hh_l0", (4 * LSTM_HIDDEN, LSTM_HIDDEN)),
+            ("bias_ih_l0", (4 * LSTM_HIDDEN,)),
+            ("bias_hh_l0", (4 * LSTM_HIDDEN,)),
+            ("weight_ih_l1", (4 * LSTM_HIDDEN, LSTM_HIDDEN)),
+            ("weight_hh_l1", (4 * LSTM_HIDDEN, LSTM_HIDDEN)),
+            ("bias_ih_l1", (4 * LSTM_HIDDEN,)),
+            ("bias_hh_l1", (4 * LSTM_HIDDEN,)),
+        ],
+        (6, 2, LSTM_IN),  # (time, batch, features): PyTorch's default layout
+    ),
+    "Sequential": (
+        mlp,
+        [("0.weight", (8, 4)), ("0.bias", (8,)), ("2.weight", (3, 8)), ("2.bias", (3,))],
+        (5, 4),
+    ),
+    "Sequential CNN": (
+        cnn,
+        [
+            ("0.weight", (4, 1, 3, 3)),
+            ("0.bias", (4,)),
+            ("1.weight", (4,)),
+            ("1.bias", (4,)),
+            ("1.running_mean", (4,)),
+            ("1.running_var", (4,)),
+            ("1.num_batches_tracked", ()),
+            ("5.weight", (10, 64)),
+            ("5.bias", (10,)),
+        ],
+        (3, 1, 8, 8),
+    ),
+}
+
+
+def torch_model(name):
+    """The torch.nn twin of CASES[name]'s model (only called when torch is importable)."""
+    tnn = torch.nn
+    if name == "Linear":
+        return tnn.Linear(3, 4)
+    if name == "Conv2d":
+        return tnn.Conv2d(3, 4, 3, stride=2, padding=1)
+    if name == "BatchNorm2d":
+        return tnn.BatchNorm2d(3)
+    if name == "LSTM":
+        return tnn.LSTM(LSTM_IN, LSTM_HIDDEN, num_layers=2)
+    if name == "Sequential":
+        return tnn.Sequential(tnn.Linear(4, 8), tnn.ReLU(), tnn.Linear(8, 3))
+    return tnn.Sequential(
+        tnn.Conv2d(1, 4, 3, padding=1),
+        tnn.BatchNorm2d(4),
+        tnn.ReLU(),
+        tnn.MaxPool2d(2),
+        tnn.Flatten(),
+        tnn.Linear(4 * 4 * 4, 10),
+    )
+
+
+def random_state(model, seed=0):
+    """Random values for every entry of model.state_dict() (positive variances)."""
+    rng = np.random.default_rng(seed)
+    state = {}
+    for key, value in model.state_dict().items():
+        if key.endswith("num_batches_tracked"):
+            state[key] = np.array(3, dtype=np.int64)
+        elif key.endswith("running_var"):
+            state[key] = rng.uniform(0.5, 2.0, value.shape).astype(np.float32)
+        else:
+            state[key] = (0.5 * rng.standard_normal(value.shape)).astype(np.float32)
+    return state
+
+
+def loaded_model(name, seed=0):
+    model = CASES[name][0]()
+    model.load_state_dict(random_state(model, seed))
+    model.eval()  # BatchNorm normalises with its (loaded) running statistics
+    return model
+
+
+def make_input(name, seed=1):
+    shape = CASES[name][2]
+    return np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
+
+
+# ---- PyTorch's formulas, written out in NumPy (float64) ------------------------------
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def linear_ref(x, weight, bias):
+    return x @ weight.T + bias  # y = x A^T + b
+
+
+def conv2d_ref(x, weight, bias, stride=1, padding=0):
+    """Cross-correlation, as torch.nn.Conv2d: out[n, o, i, j] = b[o] + sum over c, k, l of
+    w[o, c, k, l] * x_padded[n, c, i*stride + k, j*stride + l]."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    out_channels, _, kh, kw = weight.shape
+    out_h = (x.shape[2] - kh) // stride + 1
+    out_w = (x.shape[3] - kw) // stride + 1
+    out = np.zeros((x.shape[0], out_channels, out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            patch = x[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
+            out[:, :, i, j] = np.einsum("nckl,ockl->no", patch, weight)
+    return out + bias[None, :, None, None]
+
+
+def batch_norm_eval_ref(x, state, prefix="", eps=1e-5):
+    def column(key):
+        return state[prefix + key][None, :, None, None]
+
+    normalised = (x - column("running_mean")) / np.sqrt(column("running_var") + eps)
+    return normalised * column("weight") + column("bias")
+
+
+def lstm_ref(x, state, num_layers, hidden):
+    """PyTorch's LSTM equations, gates stacked i, f, g, o; zero initial state."""
+    h_n, c_n = [], []
+    for layer in range(num_layers):
+        w_ih, w_hh = state[f"weight_ih_l{layer}"], state[f"weight_hh_l{layer}"]
+        b_ih, b_hh = state[f"bias_ih_l{layer}"], state[f"bias_hh_l{layer}"]
+        h = np.zeros((x.shape[1], hidden))
+        c = np.zeros((x.shape[1], hidden))
+        outputs = []
+        for t in range(x.shape[0]):
+            gates = x[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+            i, f, g, o = np.split(gates, 4, axis=1)
+            c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+            h = sigmoid(o) * np.tanh(c)
+            outputs.append(h)
+        x = np.stack(outputs)
+        h_n.append(h)
+        c_n.append(c)
+    return x, np.stack(h_n), np.stack(c_n)
+
+
+def reference(name, state, x):
+    """PyTorch's output for CASES[name] with `state` loaded, in eval mode: a tuple."""
+    state = {key: np.asarray(value, dtype=np.float64) for key, value in state.items()}
+    x = x.astype(np.float64)
+    if name == "Linear":
+        return (linear_ref(x, state["weight"], state["bias"]),)
+    if name == "Conv2d":
+        return (conv2d_ref(x, state["weight"], state["bias"], stride=2, padding=1),)
+    if name == "BatchNorm2d":
+        return (batch_norm_eval_ref(x, state),)
+    if name == "LSTM":
+        return lstm_ref(x, state, 2, LSTM_HIDDEN)
+    if name == "Sequential":
+        hidden = np.maximum(linear_ref(x, state["0.weight"], state["0.bias"]), 0.0)
+        return (linear_ref(hidden, state["2.weight"], state["2.bias"]),)
+    h = conv2d_ref(x, state["0.weight"], state["0.bias"], padding=1)
+    h = np.maximum(batch_norm_eval_ref(h, state, prefix="1."), 0.0)
+    n, c, height, width = h.shape
+    h = h.reshape(n, c, height // 2, 2, width // 2, 2).max(axis=(3, 5))  # MaxPool2d(2)
+    return (linear_ref(h.reshape(n, -1), state["5.weight"], state["5.bias"]),)
+
+
+def our_outputs(model, x):
+    """The model's outputs as a tuple of NumPy arrays (LSTM: output, h_n, c_n)."""
+    with tg.no_grad():
+        out = model(tg.Tensor(x))
+    if isinstance(out, tuple):  # LSTM: (output, (h_n, c_n))
+        output, (h_n, c_n) = out
+        return output.numpy(), h_n.numpy(), c_n.numpy()
+    return (out.numpy(),)
+
+
+def torch_outputs(module, x):
+    with torch.no_grad():
+        out = module(torch.from_numpy(x))
+    if isinstance(out, tuple):
+        output, (h_n, c_n) = out
+        return output.numpy(), h_n.numpy(), c_n.numpy()
+    return (out.numpy(),)
+
+
+# ---- the tests ---------------------------------------------------------------------
+
+NAMES = list(CASES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_state_dict_keys_and_shapes_are_pytorchs(name):
+    make, torch_keys, _ = CASES[name]
+    ours = [(key, tuple(value.shape)) for key, value in make().state_dict().items()]
+    assert ours == torch_keys  # same names, same order, same shapes
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_outputs_follow_pytorchs_formulas(name):
+    model = loaded_model(name)
+    x = make_input(name)
+    state = {key: value.numpy() for key, value in model.state_dict().items()}
+    expected = reference(name, state, x)
+    got = our_outputs(model, x)
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        assert g.shape == e.shape
+        np.testing.assert_allclose(g, e, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_torch_is_absent_or_agrees(name):
+    model = loaded_model(name)
+    x = make_input(name)
+    if torch is None:
+        # What the conversion line needs: host NumPy arrays of torch-compatible dtypes,
+        # writable (torch.from_numpy warns on read-only arrays) and of PyTorch's shapes.
+        for (key, value), (torch_key, shape) in zip(model.state_dict().items(), CASES[name][1]):
+            array = value.numpy()
+            assert key == torch_key
+            assert isinstance(array, np.ndarray) and array.shape == shape
+            assert array.dtype in (np.float32, np.int64)
+            assert array.flags.writeable
+        return
+    module = torch_model(name)
+    module.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in model.state_dict().items()})
+    module.eval()
+    for g, t in zip(our_outputs(model, x), torch_outputs(module, x)):
+        np.testing.assert_allclose(g, t, rtol=1e-4, atol=1e-5)
+
+
+def test_batch_norm_training_step_updates_running_stats_as_pytorch():
+    model = loaded_model("BatchNorm2d")
+    state = {key: value.numpy().copy() for key, value in model.state_dict().items()}
+    x = make_input("BatchNorm2d")
+    model.train()
+    with tg.no_grad():
+        out = model(tg.Tensor(x)).numpy()
+    # PyTorch: normalise with the batch's biased variance; update the running variance
+    # with the unbiased one, running = 0.9 * running + 0.1 * batch; count the batch.
+    x64 = x.astype(np.float64)
+    mean = x64.mean(axis=(0, 2, 3))
+    var = x64.var(axis=(0, 2, 3))
+    count = x.size // x.shape[1]
+    normalised = (x64 - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + 1e-5)
+    expected = (
+        normalised * state["weight"][None, :, None, None] + state["bias"][None, :, None, None]
+    )
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+    after = model.state_dict()
+    np.testing.assert_allclose(
+        after["running_mean"].numpy(), 0.9 * state["running_mean"] + 0.1 * mean, rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        after["running_var"].numpy(),
+        0.9 * state["running_var"] + 0.1 * var * count / (count - 1),
+        rtol=1e-5,
+    )
+    assert int(after["num_batches_tracked"].item()) == int(state["num_batches_tracked"]) + 1
+    if torch is not None:
+        module = torch_model("BatchNorm2d")
+        module.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+        module.train()
+        with torch.no_grad():
+            torch_out = module(torch.from_numpy(x)).numpy()
+        np.testing.assert_allclose(out, torch_out, rtol=1e-4, atol=1e-5)
+        for key, value in module.state_dict().items():
+            np.testing.assert_allclose(after[key].numpy(), value.numpy(), rtol=1e-5)
