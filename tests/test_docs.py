@@ -23,8 +23,9 @@ def _name(page):
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[_name(p) for p in PAGES])
-def test_code_blocks_run(page):
+def test_code_blocks_run(page, tmp_path, monkeypatch):
     blocks = BLOCK.findall(page.read_text())
+    monkeypatch.chdir(tmp_path)  # files a block writes (tg.save) land in a temporary folder
     assert blocks
     namespace = {"__name__": f"docs_{page.stem}"}
     for number, code in enumerate(blocks, 1):
