@@ -178,3 +178,19 @@ def test_dlpack_round_trip_on_cpu():
     np.testing.assert_array_equal(np.from_dlpack(t), [1.0, 2.0, 3.0])
     back = tg.from_dlpack(np.arange(3.0))
     assert back.dtype == np.float64 and back.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_cupy_array_is_recognised_before_cuda_was_asked_for(monkeypatch):
+    # An object whose class lives in a module named "cupy" is a GPU array: the lookup
+    # goes to the "cuda" device of its GPU (which says clearly here that it is unusable).
+    from tinygrad_edu import backend
+
+    class FakeCupyArray:
+        class device:
+            id = 0
+
+    FakeCupyArray.__module__ = "cupy._core.core"
+    monkeypatch.setattr(backend, "_make_cuda_device", lambda index: ("cuda", index))
+    monkeypatch.setitem(backend._FACTORIES, "cuda", lambda index: f"cuda device {index}")
+    monkeypatch.setattr(backend, "_DEVICES", {"cpu": backend.CPU})
+    assert backend.device_of_array(FakeCupyArray()) == "cuda device 0"

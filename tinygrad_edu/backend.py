@@ -128,6 +128,8 @@ def device_of_array(array):
     """The Device an array already lives on (NumPy -> cpu, CuPy -> its GPU)."""
     if isinstance(array, numpy.ndarray):
         return CPU
+    if type(array).__module__.split(".")[0] == "cupy":  # even before "cuda" was asked for
+        return get_device(f"cuda:{array.device.id}")
     for device in list(_DEVICES.values()):
         if isinstance(array, device.array_type):
             index = getattr(getattr(array, "device", None), "id", None)
