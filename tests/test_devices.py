@@ -190,7 +190,11 @@ def test_a_cupy_array_is_recognised_before_cuda_was_asked_for(monkeypatch):
             id = 0
 
     FakeCupyArray.__module__ = "cupy._core.core"
-    monkeypatch.setattr(backend, "_make_cuda_device", lambda index: ("cuda", index))
-    monkeypatch.setitem(backend._FACTORIES, "cuda", lambda index: f"cuda device {index}")
+
+    def fake_cuda(index):
+        return backend.Device("cuda", index, None, FakeCupyArray, None, None)
+
+    monkeypatch.setitem(backend._FACTORIES, "cuda", fake_cuda)
     monkeypatch.setattr(backend, "_DEVICES", {"cpu": backend.CPU})
-    assert backend.device_of_array(FakeCupyArray()) == "cuda device 0"
+    device = backend.device_of_array(FakeCupyArray())
+    assert device.name == "cuda:0" and device.array_type is FakeCupyArray
