@@ -1,6 +1,7 @@
 """Benchmark runner: tinygrad_edu against hand-written NumPy, in one process.
 
     python benchmarks/run.py [names...] [--repeats N] [--quick] [--malloc-tuned] [--profile]
+                             [--peers | --peer NAME ...]
 
 For each workload (benchmarks/workloads/, listed by `--list`) it
 1. builds the data and initial weights once (`setup`), one copy for each side,
@@ -8,7 +9,9 @@ For each workload (benchmarks/workloads/, listed by `--list`) it
    updated weights (relative 1e-5), so the comparison is of the same work,
 3. times batches of steps, alternating NumPy and tinygrad_edu (a, b, a, b, ...) so that
    both see the same machine state (frequency, cache, noisy neighbours),
-4. prints the median time per step of each side and the ratio tinygrad_edu / NumPy.
+4. prints the median time per step of each side and the ratio tinygrad_edu / NumPy,
+5. then, with --peers, does 1-4 for each other autograd library that is installed
+   (benchmarks/peers/): its ratio to NumPy, from the same start, in the same process.
 
 README.md in this folder explains the workloads, the targets and the measured results.
 """
@@ -40,6 +43,7 @@ import resource  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
+import types  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -49,6 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import tinygrad_edu as tg  # noqa: E402
+from benchmarks.peers import PEERS  # noqa: E402
+from benchmarks.peers import load as load_peers  # noqa: E402
 from benchmarks.workloads import WORKLOADS  # noqa: E402
 
 SEED = 0
@@ -100,6 +106,18 @@ def parse_args(argv):
         action="store_true",
         help="after timing, cProfile the tinygrad_edu step of each chosen workload",
     )
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help=f"also time the other autograd libraries that import ({', '.join(PEERS)})",
+    )
+    parser.add_argument(
+        "--peer",
+        action="append",
+        choices=list(PEERS),
+        metavar="NAME",
+        help="time this peer only (repeatable; implies --peers)",
+    )
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in WORKLOADS]
@@ -111,6 +129,10 @@ def parse_args(argv):
         args.repeats = QUICK_REPEATS if args.quick else DEFAULT_REPEATS
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    # In the order of PEERS, whatever the order asked for (micrograd last, see there).
+    args.peer_names = [name for name in PEERS if name in (args.peer or ())]
+    if args.peers and not args.peer:
+        args.peer_names = list(PEERS)
     return args
 
 
@@ -248,7 +270,7 @@ def check_same_work(name, workload, state):
         assert_close(f"{name}: updated parameter {i}", p_tg.data, p_np)
 
 
-def assert_close(what, actual, expected):
+def assert_close(what, actual, expected, side="tinygrad_edu"):
     """Elementwise |actual - expected| <= RTOL * (|expected| + max|expected|).
 
     The max term lets entries near zero (a gradient summing to ~0) differ by rounding
@@ -262,7 +284,7 @@ def assert_close(what, actual, expected):
     if not np.all(error <= bound):
         worst = int(np.argmax(error - bound))
         raise AssertionError(
-            f"{what}: tinygrad_edu and NumPy disagree: at flat index {worst}, "
+            f"{what}: {side} and NumPy disagree: at flat index {worst}, "
             f"{actual.flat[worst]!r} vs {expected.flat[worst]!r} (rtol {RTOL})"
         )
 
@@ -352,6 +374,140 @@ def print_table(rows, repeats):
     print("a wide range means the machine was busy.  faults: minor page faults per step.")
 
 
+# ---- peers: other autograd libraries (benchmarks/peers/) --------------------------------
+
+
+def call(step):
+    """Peers' steps are closures over their own state: time_batch(call, step, n)."""
+    return step()
+
+
+def check_peer(name, workload, peer, make):
+    """Two steps of NumPy and of the peer, each from the same fresh start, must agree: the
+    first step's loss and gradients, then the second's, which start from the updated
+    weights (so the update is checked too).
+
+    The check uses the workload's `setup_for_check` state where it has one: the float32
+    `overhead` chain ends in denormal gradients, which another order or precision of
+    arithmetic (DeZero's float64) gets right where NumPy's float32 does not.
+
+    Returns a note when the peer's results have another dtype than NumPy's; that fails
+    the check unless the peer module says why in `OTHER_DTYPE` (micrograd computes in
+    Python floats), and then the results are rounded to NumPy's dtype to be compared.
+    """
+    state = getattr(workload, "setup_for_check", workload.setup)(SEED)
+    step = make(state)  # copies the initial weights before numpy_step updates them
+    dtypes = set()
+    for k in (1, 2):
+        loss_np, grads_np = workload.numpy_step(state)
+        loss_p, grads_p = step()
+        expected = [np.asarray(loss_np)] + list(grads_np)
+        results = [np.asarray(loss_p)] + [np.asarray(g) for g in grads_p]
+        assert len(results) == len(expected), f"{len(results) - 1} gradients"
+        labels = ["loss"] + [f"gradient {i}" for i in range(len(grads_np))]
+        for what, actual, wanted in zip(labels, results, expected):
+            if actual.dtype != wanted.dtype and hasattr(peer, "OTHER_DTYPE"):
+                dtypes.add(f"{what.split()[0]} {actual.dtype} (NumPy {wanted.dtype})")
+                actual = actual.astype(wanted.dtype)
+            assert_close(f"{name}, step {k}: {what}", actual, wanted, side=peer.LIBRARY)
+    return f"{', '.join(sorted(dtypes))}: {peer.OTHER_DTYPE}" if dtypes else None
+
+
+def steps_for(step, state, batch_seconds):
+    """How many steps make one batch of `step` last about `batch_seconds`."""
+    seconds = time_batch(step, state, 1)[0]  # also the warm-up
+    if seconds < batch_seconds / 10:
+        seconds = time_batch(step, state, 3)[0]
+    return max(1, round(batch_seconds / seconds))
+
+
+def bench_peer(name, workload, peer, repeats, batch_seconds):
+    """(median time per step of the peer / NumPy's, or why there is none; a note or None).
+
+    Rounds of one NumPy batch and one batch of the peer, as for tinygrad_edu, but each
+    side has its own number of steps per batch (about `batch_seconds`): the peers'
+    speeds span 1000x.
+    """
+    make = peer.STEPS.get(name)
+    if make is None:
+        return peer.SKIPPED.get(name, "no step for this workload"), None
+    try:
+        note = check_peer(name, workload, peer, make)
+    except Exception as error:  # a peer's bug or version quirk: report it, go on
+        return f"check failed, not timed: {type(error).__name__}: {error}", None
+    state = workload.setup(SEED)
+    step = make(state)  # copies the weights before the NumPy steps below update them
+    steps_np = steps_for(workload.numpy_step, state, batch_seconds)
+    steps_peer = steps_for(call, step, batch_seconds)
+    times_np, times_peer = [], []
+    for _ in range(repeats):
+        times_np.append(time_batch(workload.numpy_step, state, steps_np)[0])
+        times_peer.append(time_batch(call, step, steps_peer)[0])
+    return statistics.median(times_peer) / statistics.median(times_np), note
+
+
+def tinygrad_edu_as_peer():
+    """tinygrad_edu in the peers' rounds and conditions, so that their table compares like
+    with like; it goes through the same check."""
+
+    def make_for(workload):
+        return lambda state: lambda: workload.tg_step(state)
+
+    steps = {name: make_for(workload) for name, workload in WORKLOADS.items()}
+    return types.SimpleNamespace(LIBRARY="tinygrad_edu", STEPS=steps, SKIPPED={})
+
+
+def bench_peers(names, peer_names, repeats, batch_seconds):
+    """Import the peers and time them on every workload, one library after another."""
+    peers, missing = load_peers(peer_names)
+    # torch alone brings 145,000 objects that every full garbage collection would walk, so
+    # each library's collections would cost more the more libraries are imported.  Frozen
+    # (moved to a generation the collector skips), they cost nothing; garbage made while
+    # the steps run is collected as usual.
+    gc.collect()
+    gc.freeze()
+    print("\npeers (their imports frozen out of the garbage collector; each library in rounds")
+    print("with its own NumPy batches, after the table above):")
+    for name, peer in peers.items():
+        show(f"  {name}", peer.describe())
+    for name, reason in missing.items():
+        show(f"  {name}", f"not run: {reason}")
+    libraries = {"tinygrad_edu": tinygrad_edu_as_peer(), **peers}
+    results = {}
+    for library_name, library in libraries.items():
+        for name in names:
+            results[library_name, name] = bench_peer(
+                name, WORKLOADS[name], library, repeats, batch_seconds
+            )
+    return list(libraries), results
+
+
+def print_peer_table(rows, libraries, results):
+    header = f"{'workload':<13}" + "".join(f" {name:>12}" for name in libraries)
+    print("\nratio to hand-written NumPy, per library (1.00 = as fast as NumPy; - = not run):")
+    print(header)
+    print("-" * len(header))
+    notes = []
+    for row in rows:
+        line = f"{row['name']:<13}"
+        for library in libraries:
+            ratio, note = results[library, row["name"]]
+            if isinstance(ratio, str):
+                notes.append(f"{library} on {row['name']}: {ratio}")
+                line += f" {'-':>12}"
+            else:
+                line += f" {ratio:>12.2f}" if ratio < 100 else f" {ratio:>12.0f}"
+            if note:
+                notes.append(f"{library} on {row['name']}: {note}")
+        print(line)
+    print()
+    print("Each ratio: the library's median time per step over NumPy's, in rounds of one NumPy")
+    print("batch and one batch of that library.  tinygrad_edu is timed again here, in the same")
+    print("conditions as the peers; the table above has its reference ratios.")
+    for note in notes:
+        print(f"  {note}")
+
+
 def profile_tg_step(name, workload, seconds):
     """Where tinygrad_edu's time goes: cProfile over about `seconds` of steps, top functions
     by own time.
@@ -389,6 +545,11 @@ def main(argv=None):
     for name in names:
         rows.append(bench(name, WORKLOADS[name], args.repeats, batch_seconds))
     print_table(rows, args.repeats)
+    if args.peer_names:
+        # Only now: importing the peers and running them changes the process (glibc's
+        # allocator adapts to what they free), and the table above must not depend on it.
+        libraries, results = bench_peers(names, args.peer_names, args.repeats, batch_seconds)
+        print_peer_table(rows, libraries, results)
     print(f"load at the end: {describe_load()}")
     if args.profile:
         for name in names:
