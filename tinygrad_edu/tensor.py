@@ -210,18 +210,22 @@ class Tensor:
 
     @property
     def shape(self):
+        """The size of each axis, a tuple (as NumPy)."""
         return tuple(self.data.shape)
 
     @property
     def ndim(self):
+        """The number of axes."""
         return self.data.ndim
 
     @property
     def size(self):
+        """The number of elements."""
         return self.data.size
 
     @property
     def dtype(self):
+        """The NumPy dtype of the elements (float32 by default)."""
         return self.data.dtype
 
     @property
@@ -240,11 +244,13 @@ class Tensor:
         return self.transpose()
 
     def __len__(self):
+        """The size of the first axis."""
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
     def __iter__(self):
+        """The rows (x[0], x[1], ...), each a tensor in the graph."""
         for i in range(len(self)):
             yield self[i]
 
@@ -257,6 +263,7 @@ class Tensor:
         return self.device.to_host(self.data)
 
     def __array__(self, dtype=None, copy=None):
+        """Lets np.asarray(t) work for CPU tensors; GPU tensors need .numpy()."""
         if self.device is not backend.CPU:
             raise TypeError(
                 f"a tensor on {self.device.name} cannot be turned into a NumPy array "
@@ -271,9 +278,11 @@ class Tensor:
         return self.data.item()
 
     def tolist(self):
+        """The values as (nested) Python lists, copied to the host."""
         return self.numpy().tolist()
 
     def __bool__(self):
+        """The truth value of a one-element tensor."""
         if self.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous; "
@@ -282,9 +291,11 @@ class Tensor:
         return bool(self.item())
 
     def __float__(self):
+        """float(t) of a one-element tensor."""
         return float(self.item())
 
     def __int__(self):
+        """int(t) of a one-element tensor."""
         return int(self.item())
 
     def to(self, device):
@@ -300,9 +311,11 @@ class Tensor:
         return out
 
     def cpu(self):
+        """This tensor on the CPU (itself if it is there already)."""
         return self.to("cpu")
 
     def cuda(self, index=0):
+        """This tensor on GPU `index` (needs CuPy and a usable GPU)."""
         return self.to(f"cuda:{index}")
 
     def detach(self):
@@ -327,9 +340,11 @@ class Tensor:
         return apply(E.Astype, self, dtype=dtype)
 
     def __dlpack__(self, *args, **kwargs):
+        """Share the memory with another library via DLPack (no copy)."""
         return self.data.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):
+        """(device type, index) in DLPack's numbering."""
         return self.data.__dlpack_device__()
 
     def __repr__(self):
@@ -424,6 +439,7 @@ class Tensor:
             self._version = STATE.version
 
     def __setitem__(self, index, value):
+        """x[index] = value in place; not recorded in the graph (like NumPy)."""
         self._check_inplace("x[index] = value")
         value = self._lift(value)
         self.data[_index_arrays(index, self)] = value.data
@@ -439,92 +455,119 @@ class Tensor:
         return self
 
     def __iadd__(self, other):
+        """x += y in place (no graph: under no_grad, or on a tensor without grad)."""
         return self._inplace(other, "x += y", self.xp.add)
 
     def __isub__(self, other):
+        """x -= y in place (no graph: under no_grad, or on a tensor without grad)."""
         return self._inplace(other, "x -= y", self.xp.subtract)
 
     def __imul__(self, other):
+        """x *= y in place (no graph: under no_grad, or on a tensor without grad)."""
         return self._inplace(other, "x *= y", self.xp.multiply)
 
     def __itruediv__(self, other):
+        """x /= y in place (no graph: under no_grad, or on a tensor without grad)."""
         return self._inplace(other, "x /= y", self.xp.divide)
 
     # ---- arithmetic ----------------------------------------------------------------
 
     def __add__(self, other):
+        """x + y, broadcasting as NumPy (op: Add)."""
         return apply(E.Add, self, self._lift(other))
 
     def __radd__(self, other):
+        """y + x with a number or array on the left (op: Add)."""
         return apply(E.Add, self._lift(other), self)
 
     def __sub__(self, other):
+        """x - y (op: Sub)."""
         return apply(E.Sub, self, self._lift(other))
 
     def __rsub__(self, other):
+        """y - x with a number or array on the left (op: Sub)."""
         return apply(E.Sub, self._lift(other), self)
 
     def __mul__(self, other):
+        """x * y elementwise (op: Mul)."""
         return apply(E.Mul, self, self._lift(other))
 
     def __rmul__(self, other):
+        """y * x with a number or array on the left (op: Mul)."""
         return apply(E.Mul, self._lift(other), self)
 
     def __truediv__(self, other):
+        """x / y (op: Div)."""
         return apply(E.Div, self, self._lift(other))
 
     def __rtruediv__(self, other):
+        """y / x with a number or array on the left (op: Div)."""
         return apply(E.Div, self._lift(other), self)
 
     def __pow__(self, other):
+        """x ** y (op: Pow)."""
         return apply(E.Pow, self, self._lift(other))
 
     def __rpow__(self, other):
+        """y ** x with a number or array on the left (op: Pow)."""
         return apply(E.Pow, self._lift(other), self)
 
     def __matmul__(self, other):
+        """x @ y, matrix product with NumPy's rules for 1-D and batches (op: MatMul)."""
         other = self._lift(other)
         _check_matmul(self, other)
         return apply(L.MatMul, self, other)
 
     def __rmatmul__(self, other):
+        """y @ x with an array on the left (op: MatMul)."""
         other = self._lift(other)
         _check_matmul(other, self)
         return apply(L.MatMul, other, self)
 
     def __neg__(self):
+        """-x (op: Neg)."""
         return apply(E.Neg, self)
 
     def __pos__(self):
+        """+x is x itself."""
         return self
 
     # ---- comparisons: boolean tensors, no graph ------------------------------------
 
     def __eq__(self, other):
+        """Elementwise x == y as a boolean tensor (no graph)."""
         return Tensor._wrap(self.data == self._lift(other).data, self.device)
 
     def __ne__(self, other):
+        """Elementwise x != y as a boolean tensor (no graph)."""
         return Tensor._wrap(self.data != self._lift(other).data, self.device)
 
     def __lt__(self, other):
+        """Elementwise x < y as a boolean tensor (no graph)."""
         return Tensor._wrap(self.data < self._lift(other).data, self.device)
 
     def __le__(self, other):
+        """Elementwise x <= y as a boolean tensor (no graph)."""
         return Tensor._wrap(self.data <= self._lift(other).data, self.device)
 
     def __gt__(self, other):
+        """Elementwise x > y as a boolean tensor (no graph)."""
         return Tensor._wrap(self.data > self._lift(other).data, self.device)
 
     def __ge__(self, other):
+        """Elementwise x >= y as a boolean tensor (no graph)."""
         return Tensor._wrap(self.data >= self._lift(other).data, self.device)
 
     def __invert__(self):
+        """Elementwise not of a boolean tensor (no graph)."""
         return Tensor._wrap(~self.data, self.device)
 
     def __and__(self, other):
+        """Elementwise and of boolean tensors (no graph)."""
         return Tensor._wrap(self.data & self._lift(other).data, self.device)
 
     def __or__(self, other):
+        """Elementwise or of boolean tensors (no graph)."""
         return Tensor._wrap(self.data | self._lift(other).data, self.device)
 
     def sign(self):
@@ -535,39 +578,51 @@ class Tensor:
     # ---- elementwise functions -----------------------------------------------------
 
     def exp(self):
+        """e**x elementwise (op: Exp)."""
         return apply(E.Exp, self)
 
     def log(self):
+        """Natural logarithm elementwise (op: Log)."""
         return apply(E.Log, self)
 
     def sqrt(self):
+        """Square root elementwise (op: Sqrt)."""
         return apply(E.Sqrt, self)
 
     def abs(self):
+        """|x| elementwise (op: Abs)."""
         return apply(E.Abs, self)
 
     def sin(self):
+        """sin(x) elementwise (op: Sin)."""
         return apply(E.Sin, self)
 
     def cos(self):
+        """cos(x) elementwise (op: Cos)."""
         return apply(E.Cos, self)
 
     def tanh(self):
+        """tanh(x) elementwise (op: Tanh)."""
         return apply(E.Tanh, self)
 
     def sigmoid(self):
+        """1 / (1 + exp(-x)) elementwise, computed without overflow (op: Sigmoid)."""
         return apply(E.Sigmoid, self)
 
     def relu(self):
+        """max(x, 0) elementwise (op: Relu)."""
         return apply(E.Relu, self)
 
     def leaky_relu(self, slope=0.01):
+        """x where x > 0, else slope * x (op: LeakyRelu)."""
         return apply(E.LeakyRelu, self, slope=slope)
 
     def softplus(self):
+        """log(1 + exp(x)) elementwise, computed without overflow (op: Softplus)."""
         return apply(E.Softplus, self)
 
     def erf(self):
+        """The error function elementwise (op: Erf)."""
         return apply(E.Erf, self)
 
     def gelu(self, approximate="none"):
@@ -589,14 +644,18 @@ class Tensor:
         return apply(E.Clip, self, lo=lo, hi=hi)
 
     def maximum(self, other):
+        """The larger of x and y elementwise; ties share the gradient (op: Maximum)."""
         return apply(E.Maximum, self, self._lift(other))
 
     def minimum(self, other):
+        """The smaller of x and y elementwise; ties share the gradient (op: Minimum)."""
         return apply(E.Minimum, self, self._lift(other))
 
     # ---- reductions ----------------------------------------------------------------
 
     def sum(self, axis=None, keepdims=False):
+        """Sum over `axis`: None for all axes, an int, or a tuple; negative axes count from
+        the end, as in NumPy.  keepdims=True keeps the summed axes with size 1 (op: Sum)."""
         return apply(R.Sum, self, axis=axis, keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
@@ -617,12 +676,15 @@ class Tensor:
         return (deviation * deviation).sum(axis=axis, keepdims=keepdims) / (count - ddof)
 
     def max(self, axis=None, keepdims=False):
+        """Maximum over `axis`; equal maxima share the gradient (op: Max)."""
         return apply(R.Max, self, axis=axis, keepdims=keepdims)
 
     def min(self, axis=None, keepdims=False):
+        """Minimum over `axis`; equal minima share the gradient (op: Min)."""
         return apply(R.Min, self, axis=axis, keepdims=keepdims)
 
     def logsumexp(self, axis=None, keepdims=False):
+        """log(sum(exp(x))) over `axis`, computed without overflow (op: LogSumExp)."""
         return apply(R.LogSumExp, self, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis=None, keepdims=False):
@@ -677,9 +739,11 @@ class Tensor:
         return apply(S.Transpose, self, axes=axes)
 
     def permute(self, *axes):
+        """Reorder the axes, as PyTorch's permute (the same as transpose(*axes))."""
         return self.transpose(*axes)
 
     def swapaxes(self, axis1, axis2):
+        """Swap two axes (PyTorch's transpose(a, b))."""
         axes = list(range(self.ndim))
         axis1, axis2 = (
             normalize_axis(axis1, self.ndim, "swapaxes")[0],
@@ -763,16 +827,19 @@ class Tensor:
         return apply(S.Pad, self, pad_width=pairs, value=value)
 
     def __getitem__(self, index):
+        """x[index] with ints, slices, None, ..., integer and boolean arrays (op: GetItem)."""
         index = _index_arrays(index, self)
         return apply(S.GetItem, self, index=index)
 
     # ---- nn ops --------------------------------------------------------------------
 
     def softmax(self, axis=-1):
+        """exp(x) / sum(exp(x)) along `axis`, computed stably (op: Softmax)."""
         normalize_axis(axis, self.ndim, "softmax")
         return apply(N.Softmax, self, axis=axis)
 
     def log_softmax(self, axis=-1):
+        """x - logsumexp(x) along `axis`, computed stably (op: LogSoftmax)."""
         normalize_axis(axis, self.ndim, "log_softmax")
         return apply(N.LogSoftmax, self, axis=axis)
 
