@@ -1106,8 +1106,9 @@ def mse_loss(prediction, target, reduction="mean"):
             f"mse_loss: prediction {prediction.shape} and target {target.shape} differ in "
             "shape (broadcasting here is usually a bug; reshape one of them)"
         )
-    diff = prediction - target
-    return _reduce(diff * diff, reduction, "mse_loss")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"mse_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return apply(N.MSELoss, prediction, target, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
