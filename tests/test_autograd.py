@@ -55,9 +55,33 @@ def test_non_leaf_grad_stays_none_without_retain_grad(device):
     y = x * 2.0
     z = y * 3.0
     z.sum().backward()
-    assert y.grad is None
-    assert z.grad is None
+    with pytest.warns(UserWarning, match=r"not a leaf \(made by Mul\).*retain_grad"):
+        assert y.grad is None
+    with pytest.warns(UserWarning, match="not a leaf"):
+        assert z.grad is None
     np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0])
+
+
+def test_reading_grad_of_a_leaf_or_a_retained_non_leaf_does_not_warn(device, recwarn):
+    x = _t([1.0, 2.0], device)
+    assert x.grad is None  # a leaf before backward: None, silently
+    y = (x * 2.0).retain_grad()
+    assert y.grad is None  # retained, backward not run yet
+    y.sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [1.0, 1.0])
+    assert len(recwarn) == 0
+
+
+def test_w_equals_w_minus_lr_grad_warns_before_the_none_error(device):
+    # The micrograd habit `w = w - lr * w.grad` makes w an op's output: the next .grad
+    # read is None, and the warning says why before Python's `float * None` error.
+    w = _t([1.0, 2.0], device)
+    (w * w).sum().backward()
+    w = w - 0.1 * w.grad
+    (w * w).sum().backward()
+    with pytest.warns(UserWarning, match="no_grad"):
+        grad = w.grad
+    assert grad is None
 
 
 def test_retain_grad_keeps_a_non_leaf_gradient(device):
@@ -419,7 +443,7 @@ def test_tg_grad_with_respect_to_an_intermediate(device):
     y = x * 3.0
     g = tg.grad((y * y).sum(), y)  # 2y
     np.testing.assert_allclose(g.numpy(), [6.0, 12.0])
-    assert x.grad is None and y.grad is None
+    assert x.grad is None and y._grad is None  # y._grad: .grad of a non-leaf would warn
 
 
 # ---- graph shapes: diamonds, reuse, shared gradients ------------------------------------------
@@ -722,3 +746,29 @@ def test_detach_shares_data_and_has_no_graph(device):
     z = (d * x).sum()
     z.backward()
     np.testing.assert_allclose(x.grad.numpy(), [9.0, 4.0])  # d is a constant
+
+
+# ---- Pow at base 0: the true derivative, not 0 * inf -------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")  # d(x**0.3)/dx at 0 is inf, truly
+def test_pow_gradients_at_base_zero_are_zero_where_the_math_says_so(device):
+    # x**0 is the constant 1, so d/dx is 0 even at x = 0; 0**y is 0 for y > 0, so d/dy
+    # is 0 there (PyTorch gives the same).  The naive formulas give 0 * inf = nan.
+    x = _t([0.0], device)
+    y = _t([0.3], device)
+    np.testing.assert_array_equal(tg.grad((x**0.0).sum(), x).numpy(), [0.0])
+    np.testing.assert_array_equal(tg.grad((x**y).sum(), y).numpy(), [0.0])
+    e = _t([0.5, 1.0, 2.0], device)
+    np.testing.assert_array_equal(tg.grad((0.0**e).sum(), e).numpy(), [0.0, 0.0, 0.0])
+
+
+def test_pow_gradients_away_from_zero_are_unchanged(device):
+    x = _t([0.0, 0.5, 2.0], device, dtype="float64")
+    y = _t([2.0, 0.0, 3.0], device, dtype="float64")
+    grad_x, grad_y = tg.grad((x**y).sum(), (x, y))
+    np.testing.assert_allclose(grad_x.numpy(), [0.0, 0.0, 12.0])  # y * x**(y - 1)
+    np.testing.assert_allclose(grad_y.numpy(), [0.0, np.log(0.5), 8.0 * np.log(2.0)])
+    # second order through the guarded formula: d2(x**2)/dx2 = 2, also at x = 0
+    (g,) = (tg.grad((x**2.0).sum(), x, create_graph=True),)
+    np.testing.assert_allclose(tg.grad(g.sum(), x).numpy(), [2.0, 2.0, 2.0])

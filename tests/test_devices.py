@@ -123,7 +123,7 @@ def test_default_device_from_set_default_device_and_environment():
     code = "import tinygrad_edu as tg; print(tg.zeros(1).device)"
     env = dict(os.environ, TINYGRAD_EDU_DEVICE="cpu")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-    assert result.stdout.strip() == "device('cpu')", result.stderr
+    assert result.stdout.strip() == "cpu", result.stderr
     env["TINYGRAD_EDU_DEVICE"] = "nonsense"
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert result.returncode != 0 and "unknown device 'nonsense'" in result.stderr

@@ -645,3 +645,16 @@ def test_layers_accept_dtype(device):
     assert layer.weight.dtype == numpy.float64 and layer.weight.device == device
     bn = nn.BatchNorm1d(2, dtype=tg.float64)
     assert bn.running_mean.dtype == numpy.float64 and bn.num_batches_tracked.dtype == numpy.int64
+
+
+def test_max_pool_with_padding_on_integer_tensors(device):
+    # padding must never win the max: the smallest integer, not -inf (which no integer
+    # dtype can hold)
+    for dtype in (numpy.int64, numpy.int32, numpy.uint8):
+        x = numpy.arange(16).reshape(1, 1, 4, 4).astype(dtype)
+        if dtype is not numpy.uint8:
+            x = x - 8
+        out = tg.nn.functional.max_pool2d(tg.Tensor(x, device=device), 2, padding=1)
+        expected = pool_reference(x.astype(numpy.float64), 2, 2, 1, numpy.max, -numpy.inf)
+        assert out.dtype == dtype
+        numpy.testing.assert_array_equal(out.numpy(), expected.astype(dtype))

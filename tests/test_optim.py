@@ -808,3 +808,11 @@ def test_cubic_interpolation_finds_the_minimum_of_a_cubic():
     assert _cubic_interpolate(0.0, f(0.0), df(0.0), 3.0, f(3.0), df(3.0), (1.5, 2.0)) == 1.5
     # x^3 + x has no minimum: the middle of the bounds
     assert _cubic_interpolate(0.0, 0.0, 1.0, 1.0, 2.0, 4.0) == 0.5
+
+
+def test_passing_the_model_instead_of_its_parameters_says_so():
+    model = tg.nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"got the model \(Linear\) itself.*model\.parameters\(\)"):
+        optim.SGD(model, lr=0.1)
+    with pytest.raises(TypeError, match=r"got int; pass model\.parameters\(\)"):
+        optim.Adam(3, lr=0.1)

@@ -622,3 +622,68 @@ def test_mse_loss_with_different_shapes_names_both(device):
         tg.mse_loss(tg.ones(2, 3, device=device), tg.ones(3, device=device))
     message = str(info.value)
     assert "mse_loss" in message and "(2, 3)" in message and "(3,)" in message
+
+
+# ---- indexing: arrays next to an Ellipsis, tuples as index sequences --------------------
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        (np.array([0, 1]), Ellipsis),
+        (Ellipsis, np.array([0, 1])),
+        (0, Ellipsis, np.array([2, 0])),
+        (np.array([1, 0]), Ellipsis, None),
+        ((1, 0), 2),  # a tuple inside the index is a sequence, as in NumPy
+        ((1, 0), Ellipsis, [3, 1]),
+    ],
+)
+def test_index_arrays_next_to_ellipsis_and_tuples_match_numpy(index):
+    values = np.arange(24.0).reshape(2, 3, 4)
+    a = tg.Tensor(values)
+    np.testing.assert_array_equal(a[index].numpy(), values[index])
+
+
+def test_a_tensor_index_followed_by_ellipsis(device):
+    values = np.arange(24.0, dtype=np.float32).reshape(2, 3, 4)
+    a = tg.Tensor(values, device=device, requires_grad=True)
+    index = tg.Tensor(np.array([1, 0, 1]), device=device)
+    out = a[index, ...]
+    assert out.shape == (3, 3, 4)
+    np.testing.assert_array_equal(out.numpy(), values[[1, 0, 1], ...])
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy()[:, 0, 0], [1.0, 2.0])
+
+
+# ---- NumPy functions and in-place array updates on Tensors -------------------------------
+
+
+def test_array_operators_on_the_left_keep_the_graph():
+    w = tg.Tensor([1.0, 2.0], requires_grad=True)
+    a = np.array([3.0, 4.0], dtype=np.float32)
+    for out in (a * w, a + w, a - w, a / w, a**w, np.float32(2.0) * w):
+        assert isinstance(out, tg.Tensor) and out.grad_fn is not None
+    np.testing.assert_array_equal((a - w).numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal((a < w).numpy(), [False, False])
+    np.testing.assert_array_equal((a >= w).numpy(), [True, True])
+
+
+def test_numpy_ufunc_on_a_tensor_says_what_to_use_instead():
+    t = tg.Tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"numpy\.exp .*t\.exp\(\).*t\.numpy\(\)"):
+        np.exp(t)
+
+
+def test_writing_a_tensor_into_data_in_place_says_what_to_write():
+    w = tg.Tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    before = w.data.copy()
+    with pytest.raises(TypeError, match=r"with tg\.no_grad\(\): w -= lr \* w\.grad"):
+        w.data -= 0.1 * w.grad
+    np.testing.assert_array_equal(w.data, before)  # nothing was half-written
+
+
+def test_device_prints_as_its_name():
+    assert str(tg.zeros(1).device) == "cpu"
+    assert repr(tg.zeros(1).device) == "device('cpu')"
+    assert f"{tg.zeros(1).device}" == "cpu"

@@ -392,10 +392,10 @@ def _accumulate(tensor, grad, create_graph, stored):
     elif id(grad) in stored:  # recorded gradients: a copy that stays in the graph
         grad = grad + 0.0
     stored.add(id(grad))
-    if tensor.grad is None:
-        tensor.grad = grad
+    if tensor._grad is None:
+        tensor._grad = grad
     else:
-        tensor.grad = tensor.grad + grad
+        tensor._grad = tensor._grad + grad
 
 
 def _call_hooks(tensor, grad, create_graph):

@@ -43,6 +43,9 @@ class Device:
     def __repr__(self):
         return f"device('{self.name}')"
 
+    def __str__(self):
+        return self.name  # print(t.device) shows cpu, as PyTorch
+
     def __eq__(self, other):
         if isinstance(other, str):
             return self.name == other or self.name == f"{other}:0"

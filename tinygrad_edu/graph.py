@@ -231,7 +231,7 @@ def to_dot(
     drawn.update(id(r) for r in roots)
 
     norms = [s[0] for s in grad_of.values() if s] + [
-        _stats(x.grad)[0] for x in tensors if x.grad is not None
+        _stats(x._grad)[0] for x in tensors if x._grad is not None
     ]
     logs = [math.log10(n + 1e-30) for n in norms if math.isfinite(n)]
     lo, hi = (min(logs), max(logs)) if logs else (0.0, 1.0)
@@ -257,9 +257,9 @@ def to_dot(
                 rows.append("data " + html.escape(values))
         grad_stats = None
         if show_grad:
-            if x.grad is not None:
-                grad_stats = _stats(x.grad)
-                values = _values(x.grad.data)
+            if x._grad is not None:
+                grad_stats = _stats(x._grad)
+                values = _values(x._grad.data)
                 rows.append("grad " + html.escape(values if values else f"|g|={grad_stats[0]:.3g}"))
             elif id(x) in grad_of and grad_of[id(x)] is not None:
                 grad_stats = grad_of[id(x)]

@@ -13,6 +13,7 @@ factories such as `zeros` and `randn` (creation.py).
 import itertools
 import math
 import numbers
+import warnings
 
 import numpy
 
@@ -112,7 +113,7 @@ class Tensor:
 
     __slots__ = (
         "data",  # the backend array (numpy.ndarray or cupy.ndarray)
-        "grad",  # dL/d(self) as a Tensor after backward(), else None
+        "_grad",  # dL/d(self) as a Tensor after backward(), else None (see .grad)
         "grad_fn",  # the op node that produced this tensor; None for leaves
         "requires_grad",  # should backward compute a gradient for this tensor?
         "device",  # a backend.Device
@@ -124,9 +125,30 @@ class Tensor:
         "__weakref__",
     )
 
-    # NumPy defers to Tensor's reflected operators (array * tensor -> Tensor.__rmul__)
-    # instead of turning the tensor into an array and dropping the graph.
-    __array_ufunc__ = None
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy calls this for `array * tensor` and for `np.exp(tensor)`.
+
+        An operator with a NumPy array (or NumPy number) on the left runs as the Tensor's
+        reflected operator (array * tensor -> tensor.__rmul__(array)), so the graph is
+        kept.  Anything else would turn the tensor into an array and silently drop the
+        graph, so it is an error that says what to write instead.
+        """
+        reflected = _REFLECTED.get(ufunc.__name__)
+        if method == "__call__" and reflected and "out" not in kwargs and len(inputs) == 2:
+            left, right = inputs
+            if right is self and not isinstance(left, Tensor):
+                return getattr(self, reflected)(left)
+        if "out" in kwargs:
+            raise TypeError(
+                f"an in-place NumPy operation ({ufunc.__name__} into an array) got a "
+                "Tensor; for `w.data -= lr * w.grad` write `with tg.no_grad(): w -= lr * "
+                "w.grad` (or use the raw array: w.data -= lr * w.grad.data)"
+            )
+        raise TypeError(
+            f"numpy.{ufunc.__name__} does not take a tinygrad_edu Tensor (it would drop "
+            "the graph): use the Tensor's own method (t.exp(), t.log(), t.maximum(u), ...), "
+            "or t.numpy() for a plain NumPy array of the values"
+        )
 
     def __init__(self, data, requires_grad=False, device=None, dtype=None, name=None):
         if isinstance(data, Tensor):
@@ -145,7 +167,7 @@ class Tensor:
                 "create it with floats or pass dtype=tg.float32"
             )
         self.data = array
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self.requires_grad = bool(requires_grad)
         self.device = target
@@ -160,7 +182,7 @@ class Tensor:
         """A Tensor around `array` without any conversion (the fast path for op outputs)."""
         t = Tensor.__new__(Tensor)
         t.data = array
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t.requires_grad = requires_grad
         t.device = device
@@ -232,6 +254,29 @@ class Tensor:
     def xp(self):
         """The array module of this tensor's device (numpy or cupy)."""
         return self.device.xp
+
+    @property
+    def grad(self):
+        """dL/d(self) as a Tensor after backward(), else None.
+
+        Only leaves (and tensors that called retain_grad()) keep a gradient.  Reading it
+        on any other tensor warns, as in PyTorch: after `w = w - lr * w.grad` the new `w`
+        is an op's output, not a leaf, so its .grad stays None.
+        """
+        if self._grad is None and self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                f"reading .grad of a tensor that is not a leaf (made by "
+                f"{type(self.grad_fn).__name__}): backward() does not fill it, so it is None. "
+                "Call .retain_grad() on it before backward() to keep its gradient; to update "
+                "a parameter keep it a leaf: `with tg.no_grad(): w -= lr * w.grad`",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
 
     @property
     def is_leaf(self):
@@ -926,10 +971,10 @@ def _index_arrays(index, tensor):
     xp = tensor.xp
     result = []
     axis = 0  # which axis of `tensor` the next part indexes
-    for part in parts:
+    for position, part in enumerate(parts):
         if isinstance(part, Tensor):
             part = part.data
-        elif isinstance(part, list):
+        elif isinstance(part, (list, tuple)):  # a sequence inside the index: x[(1, 0), j]
             part = xp.asarray(numpy.asarray(part))
         elif isinstance(part, numpy.ndarray) and tensor.device is not backend.CPU:
             part = tensor.device.from_host(part)
@@ -959,7 +1004,7 @@ def _index_arrays(index, tensor):
             continue
         if part is Ellipsis:
             result.append(part)
-            axis = tensor.ndim - sum(1 for p in parts[parts.index(Ellipsis) + 1 :] if p is not None)
+            axis = tensor.ndim - _axes_indexed(parts[position + 1 :])
             continue
         if isinstance(part, (int, numpy.integer)) and not isinstance(part, bool):
             size = tensor.shape[axis] if axis < tensor.ndim else None
@@ -973,6 +1018,39 @@ def _index_arrays(index, tensor):
         result.append(part)
         axis += 1
     return tuple(result)
+
+
+# NumPy ufunc -> the Tensor operator that computes `array <op> tensor` (__array_ufunc__)
+_REFLECTED = {
+    "add": "__radd__",
+    "subtract": "__rsub__",
+    "multiply": "__rmul__",
+    "true_divide": "__rtruediv__",
+    "divide": "__rtruediv__",
+    "power": "__rpow__",
+    "matmul": "__rmatmul__",
+    "equal": "__eq__",
+    "not_equal": "__ne__",
+    "less": "__gt__",  # array < tensor is tensor > array
+    "less_equal": "__ge__",
+    "greater": "__lt__",
+    "greater_equal": "__le__",
+}
+
+
+def _axes_indexed(parts):
+    """How many axes of a tensor the index parts consume (None adds one, a boolean mask
+    consumes its ndim).  Checked by identity and type, never with ==, which would
+    compare arrays elementwise."""
+    count = 0
+    for part in parts:
+        if part is None:
+            continue
+        if isinstance(part, Tensor):
+            part = part.data
+        dtype = getattr(part, "dtype", None)
+        count += part.ndim if dtype is not None and dtype.kind == "b" else 1
+    return count
 
 
 # ---- functions on tensors (also exported as tg.where, tg.concatenate, ...) ---------

@@ -9,6 +9,8 @@ primitives, `Im2Col` and its transpose `Col2Im` (tinygrad_edu/ops/nn.py).  Layer
 tinygrad_edu/nn/layers call these.
 """
 
+import numpy
+
 from .. import backend
 from ..autograd import no_grad
 from ..ops import nn as N
@@ -127,8 +129,9 @@ def _pool_windows(x, kernel_size, stride, padding, pad_value):
 
 def max_pool2d(x, kernel_size, stride=None, padding=0):
     """Maximum over each kernel_size window (stride defaults to kernel_size); padding
-    reads as -inf, so it is never the maximum."""
-    cols, shape = _pool_windows(x, kernel_size, stride, padding, float("-inf"))
+    reads as -inf (the smallest integer for integer tensors), so it is never the maximum."""
+    lowest = numpy.iinfo(x.dtype).min if x.dtype.kind in "iu" else float("-inf")
+    cols, shape = _pool_windows(x, kernel_size, stride, padding, lowest)
     return cols.max(axis=0).reshape(shape)
 
 

@@ -81,7 +81,13 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """out = x ** y.   d(out)/dx = y * x**(y - 1),  d(out)/dy = out * log(x)."""
+    """out = x ** y.   d(out)/dx = y * x**(y - 1),  d(out)/dy = out * log(x).
+
+    At x = 0 both formulas meet 0 * inf, where the true derivatives are 0 (as PyTorch):
+    x**0 is the constant 1, so d/dx is 0 even at x = 0 (the exponent y - 1 becomes 0
+    where y == 0), and 0**y is 0 for every y > 0, so d/dy is 0 (log(x) is taken of 1
+    where x == 0).
+    """
 
     __slots__ = ()
 
@@ -91,9 +97,11 @@ class Pow(Function):
     def backward(self, xp, grad, out, x, y):
         grad_x = grad_y = None
         if self.needs_input_grad[0]:
-            grad_x = unbroadcast(grad * y * x ** (y - 1), x.shape)
-        if self.needs_input_grad[1]:  # only defined for x > 0, as in the real numbers
-            grad_y = unbroadcast(grad * out * xp.log(x), y.shape)
+            exponent = y - 1 + (y == 0)  # y - 1, or 0 where y == 0 (then y * ... is 0)
+            grad_x = unbroadcast(grad * y * x**exponent, x.shape)
+        if self.needs_input_grad[1]:  # defined for x > 0 (and x == 0, y > 0), as in reals
+            log_x = xp.log(x + (x == 0))  # log(x), or 0 where x == 0 (then out is 0)
+            grad_y = unbroadcast(grad * out * log_x, y.shape)
         return grad_x, grad_y
 
 

@@ -43,7 +43,18 @@ class Optimizer:
                 "(parameter groups), got a single Tensor; pass [tensor] or "
                 "model.parameters()"
             )
-        groups = list(params)
+        if hasattr(params, "parameters") and callable(params.parameters):
+            raise TypeError(
+                f"{type(self).__name__}: got the model ({type(params).__name__}) itself; "
+                "pass its parameters: model.parameters()"
+            )
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{type(self).__name__}: params must be an iterable of Tensors or of dicts "
+                f"(parameter groups), got {type(params).__name__}; pass model.parameters()"
+            ) from None
         if not groups:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
         if not isinstance(groups[0], dict):
