@@ -27,9 +27,18 @@ lint: $(VENV)/.installed-dev
 
 # One BLAS thread unless you say otherwise: on a small shared machine extra BLAS threads
 # made small matrix products 20-40x slower.
+# The suite must not write into the repository: the tree's state (status and diff) is
+# compared before and after, so a test or example that rewrites a tracked file fails here.
+TREE_STATE = { git status --porcelain --untracked-files=all; git diff; } 2>/dev/null | cksum
+
 test: lint
+	@before=$$($(TREE_STATE)); \
 	OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} \
-	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PY) -m pytest
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(PY) -m pytest || exit $$?; \
+	if [ "$$before" != "$$($(TREE_STATE))" ]; then \
+		echo "make test changed files in the repository (tests must write to temporary folders):"; \
+		git status --short; exit 1; \
+	fi
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run.py
