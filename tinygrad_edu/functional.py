@@ -30,15 +30,7 @@ def jacobian(fn, inputs, create_graph=False, strict=False):
     the result stays differentiable with respect to it).  An output that does not depend
     on an input gives zeros; with `strict=True` that is an error instead.
     """
-    inputs_are_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
-    with enable_grad():  # works inside `with tg.no_grad():` too, as in PyTorch
-        work = _differentiable_copies(inputs, create_graph, "jacobian")
-        outputs = fn(*work)
-        outputs_are_tuple, outputs = _as_tuple(outputs, "outputs of fn", "jacobian")
-        blocks = _jacobian_blocks(outputs, work, create_graph, strict, "jacobian")
-    if not inputs_are_tuple:
-        blocks = tuple(per_output[0] for per_output in blocks)
-    return blocks if outputs_are_tuple else blocks[0]
+    return _jacobian(fn, inputs, create_graph, strict, "jacobian", "output {} of fn")
 
 
 def hessian(fn, inputs, create_graph=False, strict=False):
@@ -66,7 +58,7 @@ def hessian(fn, inputs, create_graph=False, strict=False):
                 f"shape {out.shape}; reduce it first, e.g. with .sum()"
             )
         if not out.requires_grad:
-            _independent_output(strict, "hessian", 0)
+            _independent_output(strict, "hessian", "the output of fn")
             return tuple(zeros_like(x) for x in xs)
         grads = grad(out, xs, create_graph=True)
         for k, g in enumerate(grads):
@@ -78,11 +70,28 @@ def hessian(fn, inputs, create_graph=False, strict=False):
                 )
         return grads
 
-    blocks = jacobian(gradient, inputs, create_graph, strict)
+    # gradient returns a tuple and gets a tuple, so blocks is a tuple of tuples
+    blocks = _jacobian(
+        gradient, inputs, create_graph, strict, "hessian", "the gradient of fn for input {}"
+    )
     return blocks if inputs_are_tuple else blocks[0][0]
 
 
 # ---- helpers ------------------------------------------------------------------------
+
+
+def _jacobian(fn, inputs, create_graph, strict, who, output_name):
+    """`jacobian`, with the names its errors use: `who` ("jacobian" or "hessian") and
+    `output_name`, a template for output i ("output {} of fn")."""
+    inputs_are_tuple, inputs = _as_tuple(inputs, "inputs", who)
+    with enable_grad():  # works inside `with tg.no_grad():` too, as in PyTorch
+        work = _differentiable_copies(inputs, create_graph, who)
+        outputs = fn(*work)
+        outputs_are_tuple, outputs = _as_tuple(outputs, "outputs of fn", who)
+        blocks = _jacobian_blocks(outputs, work, create_graph, strict, who, output_name)
+    if not inputs_are_tuple:
+        blocks = tuple(per_output[0] for per_output in blocks)
+    return blocks if outputs_are_tuple else blocks[0]
 
 
 def _as_tuple(value, what, who):
@@ -121,7 +130,7 @@ def _differentiable_copies(inputs, create_graph, who):
     return tuple(work)
 
 
-def _jacobian_blocks(outputs, inputs, create_graph, strict, who):
+def _jacobian_blocks(outputs, inputs, create_graph, strict, who, output_name):
     """For each output, a tuple with one block per input, of shape out.shape + x.shape."""
     reached = [_Reached() for _ in inputs]  # strict mode: did any gradient get there?
     handles = [x.register_hook(hook) for x, hook in zip(inputs, reached)] if strict else []
@@ -129,14 +138,14 @@ def _jacobian_blocks(outputs, inputs, create_graph, strict, who):
         blocks = []
         for i, out in enumerate(outputs):
             if not out.requires_grad:  # made without the inputs (or under no_grad)
-                _independent_output(strict, who, i)
+                _independent_output(strict, who, output_name.format(i))
                 blocks.append(tuple(_assemble([], out, x) for x in inputs))
                 continue
             for hook in reached:
                 hook.seen = False
             rows = _jacobian_rows(out, inputs, create_graph)
             if strict:
-                _check_strict(rows, reached, create_graph, who, i)
+                _check_strict(rows, reached, create_graph, who, output_name.format(i))
             blocks.append(tuple(_assemble(r, out, x) for r, x in zip(rows, inputs)))
         return tuple(blocks)
     finally:
@@ -181,27 +190,28 @@ class _Reached:
         self.seen = True  # returns None: the gradient flows on unchanged
 
 
-def _independent_output(strict, who, i):
+def _independent_output(strict, who, name):
     """An output that does not require grad depends on no input: zeros, or strict's error."""
     if strict:
         raise RuntimeError(
-            f"{who}: output {i} of fn does not require grad, so it depends on none of the "
+            f"{who}: {name} does not require grad, so it depends on none of the "
             "inputs (it was made from constants only, or under no_grad); not allowed with "
             "strict=True"
         )
 
 
-def _check_strict(rows, reached, create_graph, who, i):
-    """strict=True: every input must reach output i (and, with create_graph, stay in the graph)."""
+def _check_strict(rows, reached, create_graph, who, name):
+    """strict=True: every input must reach the output `name` (and, with create_graph, its
+    derivatives must stay in the graph)."""
     for k, (per_input, hook) in enumerate(zip(rows, reached)):
         if not hook.seen:
             raise RuntimeError(
-                f"{who}: output {i} of fn does not depend on input {k}; not allowed with "
+                f"{who}: {name} does not depend on input {k}; not allowed with "
                 "strict=True (with strict=False its Jacobian block is zeros)"
             )
         if create_graph and not all(g.requires_grad for g in per_input):
             raise RuntimeError(
-                f"{who}: the Jacobian of output {i} with respect to input {k} does not "
+                f"{who}: the derivative of {name} with respect to input {k} does not "
                 "depend on the inputs, so create_graph=True cannot make it differentiable; "
                 "not allowed with strict=True"
             )
