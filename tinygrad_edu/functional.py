@@ -72,7 +72,12 @@ def hessian(fn, inputs, create_graph=False, strict=False):
 
     # gradient returns a tuple and gets a tuple, so blocks is a tuple of tuples
     blocks = _jacobian(
-        gradient, inputs, create_graph, strict, "hessian", "the gradient of fn for input {}"
+        gradient,
+        inputs,
+        create_graph,
+        strict,
+        "hessian",
+        "the gradient of fn with respect to input {}",
     )
     return blocks if inputs_are_tuple else blocks[0][0]
 
