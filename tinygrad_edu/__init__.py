@@ -7,7 +7,8 @@
 
 Where things live (docs/architecture.md has the map): tensor.py (Tensor, apply),
 autograd.py (the backward loop), ops/ (each op's forward and backward),
-gradcheck.py (finite-difference checks), creation.py (factories).
+gradcheck.py (finite-difference checks), functional.py (jacobian, hessian),
+creation.py (factories).
 """
 
 from numpy import bool_, float16, float32, float64, int32, int64  # noqa: F401
@@ -42,6 +43,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .functional import hessian, jacobian
 from .gradcheck import GradcheckError, gradcheck
 from .graph import RendererNotFoundError, draw_graph, to_dot, trace_backward
 from .ops.registry import REGISTRY, OpInfo
