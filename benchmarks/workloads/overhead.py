@@ -35,6 +35,7 @@ CHECK_ROUNDS = 20  # short enough for a float32 gradient (~1e-3) that shows a wr
 SCALE = 0.9  # the multiply's constant
 SHIFT = 0.1  # the add's constant
 TARGET = 2.5  # tinygrad_edu time / NumPy time we aim for (README.md)
+MEMORY_TARGET = None  # none set for this chain (README.md lists the memory targets)
 
 
 def setup(seed, dtype=np.float32, rounds=N_ROUNDS):

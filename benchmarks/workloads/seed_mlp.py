@@ -22,6 +22,7 @@ SIZES = (2, 64, 64, 64, 1)
 LR = 0.01
 DTYPE = np.float32
 TARGET = 1.15  # tinygrad_edu time / NumPy time we aim for (README.md)
+MEMORY_TARGET = 1.15  # tinygrad_edu peak memory / NumPy peak memory, one step (README.md)
 
 
 def make_data(rng, n):

@@ -21,6 +21,9 @@ HIDDEN = 3
 LR = 0.1
 DTYPE = np.float32
 TARGET = 2.5  # tinygrad_edu time / NumPy time we aim for (README.md)
+# tinygrad_edu peak memory / NumPy peak memory, one step: with arrays of at most 90 numbers
+# the Python objects around them (tensors, nodes) weigh as much as the arrays (README.md).
+MEMORY_TARGET = 2.0
 
 
 def setup(seed):
