@@ -80,6 +80,8 @@ def im2col(x):
 
 
 def numpy_step(state):
+    """Forward, backward by hand, update.  Each `del` frees arrays right after backward's
+    last read of them: this side is the floor for `run.py --memory` too."""
     X, labels, rows = state["X"], state["labels"], state["rows"]
     conv_w, conv_b, w, b = params = state["np_params"]
     n = X.shape[0]
@@ -105,14 +107,19 @@ def numpy_step(state):
     g /= n
     grad_w = flat.T @ g
     grad_b = g.sum(axis=0)
+    del flat
     g = (g @ w.T).reshape(n, CHANNELS, POOLED, POOLED).transpose(0, 2, 3, 1)  # (N, 4, 4, C)
     # Max-pool: the gradient goes to the maxima of each block, split among ties.
     hit = blocks == pooled[:, :, None, :, None, :]
+    del a, blocks, pooled
     share = g / hit.sum(axis=(2, 4), dtype=g.dtype)  # a float count keeps float32
     g = (hit * share[:, :, None, :, None, :]).reshape(n * IMAGE * IMAGE, CHANNELS)
+    del hit, share
     g = g * (z > 0)  # ReLU's derivative
+    del z
     grad_conv_w = (g.T @ cols).reshape(conv_w.shape)
     grad_conv_b = g.sum(axis=0)
+    del cols, g
     grads = [grad_conv_w, grad_conv_b, grad_w, grad_b]
     np_sgd(params, grads, LR)
     return loss, grads

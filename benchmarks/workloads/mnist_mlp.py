@@ -42,6 +42,11 @@ def setup(seed):
 
 
 def numpy_step(state):
+    """Forward keeping each layer's input and pre-activation, backward by hand, update.
+
+    Backward pops each saved array as it reads it, so that it is freed then, and the last
+    gradient goes before the update: this side is the floor for `run.py --memory` too.
+    """
     X, labels, rows, params = state["X"], state["labels"], state["rows"], state["np_params"]
     n_layers = len(params) // 2
     layer_inputs = []
@@ -67,11 +72,12 @@ def numpy_step(state):
     g /= len(labels)
     grads = [None] * len(params)
     for i in range(n_layers - 1, -1, -1):
-        grads[2 * i] = layer_inputs[i].T @ g
+        grads[2 * i] = layer_inputs.pop().T @ g  # layer i's input: last read here
         grads[2 * i + 1] = g.sum(axis=0)
         if i > 0:
             g = g @ params[2 * i].T
-            g = g * (pre_activations[i - 1] > 0)  # ReLU's derivative
+            g = g * (pre_activations.pop() > 0)  # ReLU's derivative, at layer i - 1
+    del g
     np_sgd(params, grads, LR)
     return loss, grads
 
