@@ -7,7 +7,7 @@ ratio tinygrad_edu time / NumPy time we aim for, and `MEMORY_TARGET`, the ratio 
 peak memory of one step (`run.py --memory`); either target may be None (none set).
 """
 
-from . import cnn_digits, mnist_mlp, overhead, overhead_f64, seed_mlp, tanh3
+from . import chain, chain_wide, cnn_digits, mnist_mlp, overhead, overhead_f64, seed_mlp, tanh3
 
 WORKLOADS = {
     "overhead": overhead,
@@ -16,4 +16,6 @@ WORKLOADS = {
     "tanh-3": tanh3,
     "mnist-mlp": mnist_mlp,
     "cnn-digits": cnn_digits,
+    "chain": chain,
+    "chain-wide": chain_wide,
 }
