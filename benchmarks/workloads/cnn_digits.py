@@ -103,6 +103,7 @@ def numpy_step(state):
 
     # -- backward --
     g = exp / total  # d loss / d logits = (softmax - one_hot) / batch
+    del logits, shifted, exp, total, log_probs
     g[rows, labels] -= 1
     g /= n
     grad_w = flat.T @ g

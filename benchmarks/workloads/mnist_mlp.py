@@ -68,6 +68,7 @@ def numpy_step(state):
     loss = -log_probs[rows, labels].mean()
 
     g = exp / total  # d loss / d logits = (softmax - one_hot) / batch
+    del h, z, shifted, exp, total, log_probs
     g[rows, labels] -= 1
     g /= len(labels)
     grads = [None] * len(params)

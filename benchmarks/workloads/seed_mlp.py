@@ -74,6 +74,7 @@ def numpy_step(state):
 
     grads = [None] * len(params)
     g = diff / diff.size  # d loss / d pred: 0.5 * 2 * diff / n
+    del h, z, diff
     for i in range(n_layers - 1, -1, -1):
         grads[2 * i] = layer_inputs.pop().T @ g  # layer i's input: last read here
         grads[2 * i + 1] = g.sum(axis=0)
