@@ -1,7 +1,7 @@
 """Benchmark runner: tinygrad_edu against hand-written NumPy, in one process.
 
     python benchmarks/run.py [names...] [--repeats N] [--quick] [--malloc-tuned] [--profile]
-                             [--peers | --peer NAME ...]
+                             [--memory] [--peers | --peer NAME ...]
 
 For each workload (benchmarks/workloads/, listed by `--list`) it
 1. builds the data and initial weights once (`setup`), one copy for each side,
@@ -10,7 +10,9 @@ For each workload (benchmarks/workloads/, listed by `--list`) it
 3. times batches of steps, alternating NumPy and tinygrad_edu (a, b, a, b, ...) so that
    both see the same machine state (frequency, cache, noisy neighbours),
 4. prints the median time per step of each side and the ratio tinygrad_edu / NumPy,
-5. then, with --peers, does 1-4 for each other autograd library that is installed
+5. with --memory, measures the peak memory of one step of each side (benchmarks/memory.py)
+   and prints its ratio tinygrad_edu / NumPy in a second table,
+6. then, with --peers, does 1-4 for each other autograd library that is installed
    (benchmarks/peers/): its ratio to NumPy, from the same start, in the same process.
 
 README.md in this folder explains the workloads, the targets and the measured results.
@@ -53,6 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import tinygrad_edu as tg  # noqa: E402
+from benchmarks import memory  # noqa: E402
 from benchmarks.peers import PEERS  # noqa: E402
 from benchmarks.peers import load as load_peers  # noqa: E402
 from benchmarks.workloads import WORKLOADS  # noqa: E402
@@ -105,6 +108,11 @@ def parse_args(argv):
         "--profile",
         action="store_true",
         help="after timing, cProfile the tinygrad_edu step of each chosen workload",
+    )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="also measure the peak memory of one step of each side (tracemalloc, see README.md)",
     )
     parser.add_argument(
         "--peers",
@@ -359,12 +367,12 @@ def print_table(rows, repeats):
     print(header)
     print("-" * len(header))
     for row in rows:
-        met = "yes" if row["ratio"] <= row["target"] else "NO"
+        target, met = target_and_met(row["ratio"], row["target"])
         spread = f"{row['lo']:.2f}-{row['hi']:.2f}"
         faults = f"{row['faults_np']:.0f}/{row['faults_tg']:.0f}"
         print(
             f"{row['name']:<13} {row['numpy'] * 1e3:>9.3f} {row['tg'] * 1e3:>9.3f} "
-            f"{row['ratio']:>6.2f} {row['target']:>6.2f} {met:>4} {row['paired']:>6.2f} "
+            f"{row['ratio']:>6.2f} {target:>6} {met:>4} {row['paired']:>6.2f} "
             f"{spread:>10} {faults:>13} {row['steps']:>7} x {repeats:<3}"
         )
     print()
@@ -372,6 +380,51 @@ def print_table(rows, repeats):
     print("targets are for (1.00 = as fast as hand-written NumPy).  paired, range: median and")
     print("min-max of each tinygrad_edu batch's time over the NumPy batch run just before it;")
     print("a wide range means the machine was busy.  faults: minor page faults per step.")
+
+
+def target_and_met(ratio, target):
+    """The target column and the met column; a workload without a target (None) shows '-'."""
+    if target is None:
+        return "-", "-"
+    return f"{target:.2f}", "yes" if ratio <= target else "NO"
+
+
+# ---- memory: the peak of one step (benchmarks/memory.py) -------------------------------
+
+
+def bench_memory(name, workload):
+    row = memory.measure(workload, SEED)
+    row["name"] = name
+    row["target"] = workload.MEMORY_TARGET
+    return row
+
+
+def size(n_bytes):
+    """1234 -> '1.2 kB', 2345678 -> '2.35 MB' (decimal units, as the README's tables)."""
+    if n_bytes >= 1e6:
+        return f"{n_bytes / 1e6:.2f} MB"
+    if n_bytes >= 1e3:
+        return f"{n_bytes / 1e3:.1f} kB"
+    return f"{n_bytes} B"
+
+
+def print_memory_table(rows):
+    print("\npeak memory of one step (tracemalloc), after one warm-up step of each side:")
+    header = (
+        f"{'workload':<13} {'numpy peak':>10} {'tg peak':>10} {'ratio':>6} {'target':>6} {'met':>4}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        target, met = target_and_met(row["ratio"], row["target"])
+        print(
+            f"{row['name']:<13} {size(row['numpy']):>10} {size(row['tg']):>10} "
+            f"{row['ratio']:>6.2f} {target:>6} {met:>4}"
+        )
+    print()
+    print("peak: the most memory in use at once during one step, counting only what the step")
+    print("allocates (arrays and Python objects; the inputs and parameters made before it are")
+    print("not counted).  ratio = tg peak / numpy peak (1.00 = no more than hand-written NumPy).")
 
 
 # ---- peers: other autograd libraries (benchmarks/peers/) --------------------------------
@@ -545,6 +598,8 @@ def main(argv=None):
     for name in names:
         rows.append(bench(name, WORKLOADS[name], args.repeats, batch_seconds))
     print_table(rows, args.repeats)
+    if args.memory:
+        print_memory_table([bench_memory(name, WORKLOADS[name]) for name in names])
     if args.peer_names:
         # Only now: importing the peers and running them changes the process (glibc's
         # allocator adapts to what they free), and the table above must not depend on it.

@@ -2,11 +2,12 @@
 
 Each module has `setup(seed) -> state` (data and initial weights, one copy per side),
 `numpy_step(state)` and `tg_step(state)` (one step each, returning the loss and the
-gradients so run.py can check that both sides did the same work) and `TARGET`, the
-ratio tinygrad_edu time / NumPy time we aim for.
+gradients so run.py can check that both sides did the same work), `TARGET`, the
+ratio tinygrad_edu time / NumPy time we aim for, and `MEMORY_TARGET`, the ratio of the
+peak memory of one step (`run.py --memory`); either target may be None (none set).
 """
 
-from . import cnn_digits, mnist_mlp, overhead, overhead_f64, seed_mlp, tanh3
+from . import chain, chain_wide, cnn_digits, mnist_mlp, overhead, overhead_f64, seed_mlp, tanh3
 
 WORKLOADS = {
     "overhead": overhead,
@@ -15,4 +16,6 @@ WORKLOADS = {
     "tanh-3": tanh3,
     "mnist-mlp": mnist_mlp,
     "cnn-digits": cnn_digits,
+    "chain": chain,
+    "chain-wide": chain_wide,
 }

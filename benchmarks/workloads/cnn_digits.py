@@ -38,6 +38,7 @@ CLASSES = 10
 LR = 0.01
 DTYPE = np.float32
 TARGET = 1.3  # tinygrad_edu time / NumPy time we aim for (README.md)
+MEMORY_TARGET = 1.15  # tinygrad_edu peak memory / NumPy peak memory, one step (README.md)
 
 
 def setup(seed):
@@ -79,6 +80,8 @@ def im2col(x):
 
 
 def numpy_step(state):
+    """Forward, backward by hand, update.  Each `del` frees arrays right after backward's
+    last read of them: this side is the floor for `run.py --memory` too."""
     X, labels, rows = state["X"], state["labels"], state["rows"]
     conv_w, conv_b, w, b = params = state["np_params"]
     n = X.shape[0]
@@ -100,18 +103,24 @@ def numpy_step(state):
 
     # -- backward --
     g = exp / total  # d loss / d logits = (softmax - one_hot) / batch
+    del logits, shifted, exp, total, log_probs
     g[rows, labels] -= 1
     g /= n
     grad_w = flat.T @ g
     grad_b = g.sum(axis=0)
+    del flat
     g = (g @ w.T).reshape(n, CHANNELS, POOLED, POOLED).transpose(0, 2, 3, 1)  # (N, 4, 4, C)
     # Max-pool: the gradient goes to the maxima of each block, split among ties.
     hit = blocks == pooled[:, :, None, :, None, :]
+    del a, blocks, pooled
     share = g / hit.sum(axis=(2, 4), dtype=g.dtype)  # a float count keeps float32
     g = (hit * share[:, :, None, :, None, :]).reshape(n * IMAGE * IMAGE, CHANNELS)
+    del hit, share
     g = g * (z > 0)  # ReLU's derivative
+    del z
     grad_conv_w = (g.T @ cols).reshape(conv_w.shape)
     grad_conv_b = g.sum(axis=0)
+    del cols, g
     grads = [grad_conv_w, grad_conv_b, grad_w, grad_b]
     np_sgd(params, grads, LR)
     return loss, grads

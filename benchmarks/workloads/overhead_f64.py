@@ -11,9 +11,10 @@ import numpy as np
 from . import overhead
 from .overhead import numpy_step, tg_step
 
-__all__ = ["setup", "numpy_step", "tg_step", "TARGET"]
+__all__ = ["setup", "numpy_step", "tg_step", "TARGET", "MEMORY_TARGET"]
 
 TARGET = overhead.TARGET  # the same goal as the float32 chain: the work per op is the same
+MEMORY_TARGET = overhead.MEMORY_TARGET
 
 
 def setup(seed):

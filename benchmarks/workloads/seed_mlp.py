@@ -22,6 +22,7 @@ SIZES = (2, 64, 64, 64, 1)
 LR = 0.01
 DTYPE = np.float32
 TARGET = 1.15  # tinygrad_edu time / NumPy time we aim for (README.md)
+MEMORY_TARGET = 1.15  # tinygrad_edu peak memory / NumPy peak memory, one step (README.md)
 
 
 def make_data(rng, n):
@@ -50,7 +51,11 @@ def setup(seed):
 
 
 def numpy_step(state):
-    """Forward keeping each layer's input and pre-activation, backward by hand, update."""
+    """Forward keeping each layer's input and pre-activation, backward by hand, update.
+
+    Backward pops each saved array as it reads it, so that it is freed then, and the last
+    gradient goes before the update: this side is the floor for `run.py --memory` too.
+    """
     X, Y, params = state["X"], state["Y"], state["np_params"]
     n_layers = len(params) // 2
     layer_inputs = []
@@ -69,12 +74,14 @@ def numpy_step(state):
 
     grads = [None] * len(params)
     g = diff / diff.size  # d loss / d pred: 0.5 * 2 * diff / n
+    del h, z, diff
     for i in range(n_layers - 1, -1, -1):
-        grads[2 * i] = layer_inputs[i].T @ g
+        grads[2 * i] = layer_inputs.pop().T @ g  # layer i's input: last read here
         grads[2 * i + 1] = g.sum(axis=0)
         if i > 0:
             g = g @ params[2 * i].T
-            g = g * (pre_activations[i - 1] > 0)  # ReLU's derivative
+            g = g * (pre_activations.pop() > 0)  # ReLU's derivative, at layer i - 1
+    del g
     np_sgd(params, grads, LR)
     return loss, grads
 

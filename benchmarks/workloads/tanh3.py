@@ -21,6 +21,9 @@ HIDDEN = 3
 LR = 0.1
 DTYPE = np.float32
 TARGET = 2.5  # tinygrad_edu time / NumPy time we aim for (README.md)
+# tinygrad_edu peak memory / NumPy peak memory, one step: with arrays of at most 90 numbers
+# the Python objects around them (tensors, nodes) weigh as much as the arrays (README.md).
+MEMORY_TARGET = 2.0
 
 
 def setup(seed):
@@ -41,6 +44,8 @@ def setup(seed):
 
 
 def numpy_step(state):
+    """Forward, backward by hand, update; the activations and the last gradient go before
+    the update (this side is the floor for `run.py --memory` too)."""
     x, target = state["x"], state["target"]
     w0, b0, w1, b1 = params = state["np_params"]
     h = np.tanh(x * w0 + b0)
@@ -54,6 +59,7 @@ def numpy_step(state):
     g = (g @ w1.T) * (1 - h * h)  # through tanh: 1 - tanh**2
     grad_w0 = (g * x).sum(axis=0, keepdims=True)  # w0 was broadcast over the 30 rows
     grad_b0 = g.sum(axis=0)
+    del h, pred, diff, g
     grads = [grad_w0, grad_b0, grad_w1, grad_b1]
     np_sgd(params, grads, LR)
     return loss, grads
