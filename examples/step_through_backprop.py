@@ -1,6 +1,6 @@
 """Step through the backward pass of a tiny network in a debugger.
 
-The network of the lecture "Neural Networks" (/work/shared/seeds/000_7080ae6dac342e55.txt):
+The network of the lecture "Neural Networks":
 one input, one hidden layer of 3 tanh units, one output,
 
     y = w1 @ tanh(w0 * x + b0) + b1
