@@ -10,10 +10,10 @@ with scipy and jax; here `loss.backward()` computes the gradients, and this scri
 small enough to follow every one of them in the debugger.
 
 Where to put a breakpoint (docs/debugging.md is the walkthrough):
-1. on the line `loss.backward()` in `main` below, then "step into" (F11 in VS Code and
-   PyCharm, `s` in pdb): `Tensor.backward` -> `autograd.backward` -> each op's backward;
-2. in tinygrad_edu/autograd.py, `backward`, on the line `grads_in = node.backward(...)`:
-   it stops once per op, outputs first;
+1. on the line `loss.backward()` in `main` below: "step into" (F11 in VS Code, F7 in
+   PyCharm, `s` in pdb) enters `Tensor.backward`; step over to `autograd.backward(...)`;
+2. in tinygrad_edu/autograd.py, `backward`, the line `grads_in = node.backward(...)`: it
+   stops once per op, outputs first, and "step into" there enters the op's backward;
 3. in tinygrad_edu/ops/elementwise.py, `Tanh.backward`: the chain rule for tanh, with
    `grad`, `out` and `x` as plain NumPy arrays.
 
