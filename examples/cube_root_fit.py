@@ -1,6 +1,6 @@
 """Fit the lecture's 1-3-1 tanh network to y = x**(1/3): why gradients matter.
 
-The neural-network lecture (/work/shared/seeds/000_7080ae6dac342e55.txt) fits
+The lecture "Neural Networks" fits
 
     y = w1 @ tanh(w0 * x + b0) + b1        (1 input, 3 tanh neurons, 1 output: 10 parameters)
 

@@ -1,6 +1,6 @@
 """Classify 8x8 handwritten digits with a multilayer perceptron.
 
-The slides on neural networks (/work/shared/seeds/001_aa3a6ecf15e5d2d4.txt) describe the
+The slides "From Neural Networks to Deep Learning" describe the
 classic image classifier: one input neuron per pixel (there 28x28 = 784, here the 8x8
 digits that ship with scikit-learn: 64), hidden layers, and one output neuron per class
 (10), trained with categorical cross-entropy.  This script builds that network with

@@ -1,8 +1,8 @@
 """Fit z = sin(x) + x*cos(y) + y + 3**(x/3) with the article's [2, 64, 64, 64, 1] network,
 first on 1,000 samples, then on 10,000, and compare both with the truth on a grid.
 
-The source article ("Implementing a Neural Network from Scratch",
-/work/shared/seeds/004_f1fb3d5bb0bd107a.txt) trains this network on 1,000 random points,
+The article "Neural Networks – Intuitively and Exhaustively Explained" (its section
+"Implementing a Neural Network from Scratch") trains this network on 1,000 random points,
 finds the fit "ok, but not as great as we might like", and then tries 10x more data.  This
 script repeats that experiment with nn.Sequential and measures what the extra data buys:
 both runs are scored on the same 100 x 100 grid over [-10, 10]^2 that the article draws.

@@ -1,8 +1,8 @@
 """Train a small neural network on a 2-D function, with tinygrad_edu doing the backprop.
 
-This is the network from the article "Implementing a Neural Network from Scratch"
-(/work/shared/seeds/004_f1fb3d5bb0bd107a.txt), rebuilt on our autograd: the article
-writes every gradient by hand; here `loss.backward()` finds them.
+This is the network from the article "Neural Networks – Intuitively and Exhaustively
+Explained" (its section "Implementing a Neural Network from Scratch"), rebuilt on our
+autograd: the article writes every gradient by hand; here `loss.backward()` finds them.
 
 - Network [2, 64, 64, 64, 1]: ReLU after each hidden layer, a linear output.
 - Weights as in the article: `np.random.seed(99)`, then for each layer in order

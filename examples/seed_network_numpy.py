@@ -1,9 +1,10 @@
 """The same network as examples/seed_network.py, with every gradient written by hand in NumPy.
 
-This follows the article's from-scratch method (/work/shared/seeds/004_f1fb3d5bb0bd107a.txt):
-the forward pass keeps each layer's input and pre-activation output; the backward pass walks
-the layers from last to first and applies dW = inputs.T @ dZ / m, db = sum(dZ) / m,
-dA = dZ @ W.T, with ReLU's derivative as a 0/1 mask.  It exists as a reference:
+This follows the from-scratch method of the article "Neural Networks – Intuitively and
+Exhaustively Explained": the forward pass keeps each layer's input and pre-activation
+output; the backward pass walks the layers from last to first and applies
+dW = inputs.T @ dZ / m, db = sum(dZ) / m, dA = dZ @ W.T, with ReLU's derivative as a 0/1
+mask.  It exists as a reference:
 tests/test_seed_reproduction.py checks that tinygrad_edu's autograd reaches the same weights.
 It is not needed to run the demo.
 """

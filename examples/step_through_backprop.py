@@ -1,6 +1,6 @@
 """Step through the backward pass of a tiny network in a debugger.
 
-The network of the lecture "Neural Networks" (/work/shared/seeds/000_7080ae6dac342e55.txt):
+The network of the lecture "Neural Networks":
 one input, one hidden layer of 3 tanh units, one output,
 
     y = w1 @ tanh(w0 * x + b0) + b1
@@ -10,10 +10,10 @@ with scipy and jax; here `loss.backward()` computes the gradients, and this scri
 small enough to follow every one of them in the debugger.
 
 Where to put a breakpoint (docs/debugging.md is the walkthrough):
-1. on the line `loss.backward()` in `main` below, then "step into" (F11 in VS Code and
-   PyCharm, `s` in pdb): `Tensor.backward` -> `autograd.backward` -> each op's backward;
-2. in tinygrad_edu/autograd.py, `backward`, on the line `grads_in = node.backward(...)`:
-   it stops once per op, outputs first;
+1. on the line `loss.backward()` in `main` below: "step into" (F11 in VS Code, F7 in
+   PyCharm, `s` in pdb) enters `Tensor.backward`; step over to `autograd.backward(...)`;
+2. in tinygrad_edu/autograd.py, `backward`, the line `grads_in = node.backward(...)`: it
+   stops once per op, outputs first, and "step into" there enters the op's backward;
 3. in tinygrad_edu/ops/elementwise.py, `Tanh.backward`: the chain rule for tanh, with
    `grad`, `out` and `x` as plain NumPy arrays.
 

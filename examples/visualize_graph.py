@@ -1,8 +1,8 @@
 """Draw the graph of the lecture's 1-3-1 network, with the backward order on it.
 
-The network of examples/step_through_backprop.py (from the lecture "Neural Networks",
-/work/shared/seeds/000_7080ae6dac342e55.txt): y = w1 @ tanh(w0 * x + b0) + b1, 3 hidden
-units, fitted to a few points of x**(1/3) with the sum of squared errors.
+The network of examples/step_through_backprop.py (from the lecture "Neural Networks"):
+y = w1 @ tanh(w0 * x + b0) + b1, 3 hidden units, fitted to a few points of x**(1/3) with
+the sum of squared errors.
 
 One backward pass runs inside `tg.trace_backward()`, with `retain_graph=True` so the graph
 is still there to draw afterwards.  The picture shows every tensor (values when small,

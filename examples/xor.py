@@ -1,7 +1,7 @@
 """XOR: why a single perceptron fails and one hidden layer with a nonlinearity succeeds.
 
-The intro to neural networks (/work/shared/seeds/003_20d6ef9e3e4846fe.txt, "The
-Perceptron and XOR") makes the point this script measures:
+The text "Introduction to Neural Networks" (its section "The Perceptron and XOR") makes
+the point this script measures:
 
 - A perceptron computes z = w1*x + w2*y + b and answers "1" where z > 0.  The boundary
   z = 0 is a straight line, and no line puts (0, 1) and (1, 0) on one side and (0, 0) and

@@ -1,21 +1,28 @@
-"""The debugger's path from `loss.backward()` to the chain rule stays three frames long.
+"""The debugger's path from `loss.backward()` to the chain rule, and the pdb walkthrough.
 
 STYLE.md promises learners that stepping into `loss.backward()` reaches each op's math in
-three frames: `Tensor.backward` -> `autograd.backward` -> e.g. `Tanh.backward`.  These
+three frames: `Tensor.backward` -> `autograd.backward` -> e.g. `Tanh.backward`.  The first
 tests run examples/step_through_backprop.py under `sys.settrace`, note the call stack at
-every op's `backward`, and check that promise for every op class of the network.  They
-also check that the breakpoints docs/debugging.md tells readers to set are real lines.
+every op's `backward`, and check that promise for every op class of the network.
+
+docs/debugging.md shows pdb sessions in ```console blocks.  The pdb tests run each of them
+in real pdb (`python -m pdb examples/...`, from a temporary folder, as after
+`pip install -e .`), type the documented commands and compare what pdb prints with what
+the page shows.  When code moves (line numbers change), the failure shows both, and pdb's
+whole transcript, ready to paste into the page.
 """
 
 import importlib.util
-import inspect
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import tinygrad_edu as tg
 from tinygrad_edu import autograd
-from tinygrad_edu.ops import elementwise
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_FRAMES = 3  # Tensor.backward -> autograd.backward -> Op.backward
@@ -130,22 +137,6 @@ def test_backward_outside_tensor_backward_is_reported():
     assert len(too_deep(stacks)) == 2
 
 
-def test_breakpoints_in_the_walkthrough_are_the_right_lines():
-    text = (ROOT / "docs" / "debugging.md").read_text()
-    (tanh_line,) = set(re.findall(r"b tinygrad_edu/ops/elementwise\.py:(\d+)", text))
-    lines, first = inspect.getsourcelines(elementwise.Tanh.backward)
-    assert first < int(tanh_line) < first + len(lines), "docs/debugging.md: Tanh.backward moved"
-    assert "return (grad * (1 - out * out),)" in lines[int(tanh_line) - first]
-    (loop_line,) = set(re.findall(r"b tinygrad_edu/autograd\.py:(\d+)", text))
-    source = (ROOT / "tinygrad_edu" / "autograd.py").read_text().splitlines()
-    assert "grads_in = node.backward(node.xp" in source[int(loop_line) - 1], (
-        "docs/debugging.md: the breakpoint line in autograd.backward moved"
-    )
-    example = (ROOT / "examples" / "step_through_backprop.py").read_text().splitlines()
-    (line,) = re.findall(r"examples/step_through_backprop\.py\((\d+)\)main\(\)", text)
-    assert example[int(line) - 1].strip() == "loss.backward()"
-
-
 def test_the_trace_printed_in_the_walkthrough_is_the_real_one():
     example = load_example("step_through_backprop")
     x, y = example.make_data(0)
@@ -156,3 +147,147 @@ def test_the_trace_printed_in_the_walkthrough_is_the_real_one():
     text = (ROOT / "docs" / "debugging.md").read_text()
     start = text.index(table[0])
     assert text[start:].splitlines()[: len(table)] == table
+
+
+# ---- the pdb sessions of docs/debugging.md, run in real pdb ---------------------------
+
+DOC = ROOT / "docs" / "debugging.md"
+PDB = "$ python -m pdb "  # how a documented session starts
+PROMPT = "(Pdb) "
+ELIDED = "..."  # in the page: text left out; on a line of its own, any number of lines
+PDB_TIMEOUT = 60  # seconds per session; one session runs the example once, in about a second
+
+
+def pdb_sessions(text):
+    """The pdb sessions shown in the ```console blocks of `text`, in order.
+
+    A block whose first line is `$ python -m pdb <script>` starts a session; a block of
+    `(Pdb) ` lines only continues the one before.  Each session is a dict: `line` (where
+    it starts in the page), `script`, `startup` (what pdb prints before its first prompt)
+    and `steps`, a list of (command, [the lines printed after it])."""
+    sessions = []
+    fence = re.compile(r"^( *)```console\n(.*?)^\1```$", re.MULTILINE | re.DOTALL)
+    for block in fence.finditer(text):
+        indent = len(block.group(1))
+        lines = [line[indent:].rstrip() for line in block.group(2).splitlines()]
+        if lines[0].startswith(PDB):
+            line = text.count("\n", 0, block.start()) + 2  # the `$` line, counted from 1
+            script = lines.pop(0)[len(PDB) :]
+            sessions.append({"line": line, "script": script, "startup": [], "steps": []})
+        assert sessions, f"docs/debugging.md: a console block before any `{PDB.strip()}`"
+        session = sessions[-1]
+        for line in lines:
+            if line.startswith(PROMPT):
+                session["steps"].append((line[len(PROMPT) :], []))
+            elif session["steps"]:
+                session["steps"][-1][1].append(line)
+            else:
+                session["startup"].append(line)
+    return sessions
+
+
+def run_pdb(script, commands, cwd):
+    """Run `python -m pdb script` in `cwd`, typing `commands` and then `q`.  Returns what
+    pdb printed, split at its prompts: [before the first prompt, after command 1, ...],
+    each a list of lines, with this checkout's folder shortened to `...` as in the page."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
+    env["PYTHONUNBUFFERED"] = "1"  # the script's prints and pdb's in the order they happen
+    result = subprocess.run(
+        [sys.executable, "-m", "pdb", str(ROOT / script)],
+        input="".join(command + "\n" for command in commands + ["q"]),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=PDB_TIMEOUT,
+    )
+    printed = result.stdout.replace(str(ROOT), "...")
+    printed = re.sub(r"0x[0-9a-f]+", "0x...", printed)  # memory addresses, if any
+    # Without a terminal pdb does not echo what is typed: a command's output starts right
+    # after the prompt it answered.
+    return [[line.rstrip() for line in chunk.splitlines()] for chunk in printed.split(PROMPT)]
+
+
+def _line_pattern(line):
+    if line.strip() == ELIDED:
+        return r"(?:.*\n)*"  # any number of whole lines
+    return ".*".join(re.escape(part) for part in line.split(ELIDED)) + r"\n"
+
+
+def shows(documented, printed):
+    """True if the page's `documented` lines are what pdb `printed`: the same lines, except
+    that `...` stands for any text within a line, and a line `...` for any number of lines.
+    (The checkout's folder, which the page writes as `...`, matches either way.)"""
+    pattern = "".join(_line_pattern(line) for line in documented)
+    return re.fullmatch(pattern, "".join(line + "\n" for line in printed)) is not None
+
+
+def _indented(lines):
+    return "\n".join("    " + line for line in lines) if lines else "    (nothing)"
+
+
+def compare(session, printed):
+    """A report of every step where pdb printed something else than the page shows
+    ("" if none): both versions, then pdb's whole transcript as the page would show it."""
+    documented = [("(start)", session["startup"])] + session["steps"]
+    answers = printed + [[]] * (len(documented) - len(printed))  # pdb may have ended early
+    wrong = []
+    for (command, lines), answer in zip(documented, answers):
+        if not shows(lines, answer):
+            wrong.append(
+                f"after `{PROMPT}{command}` the page shows:\n{_indented(lines)}\n"
+                f"  pdb printed:\n{_indented(answer)}"
+            )
+    if not wrong:
+        return ""
+    transcript = [PDB + session["script"]] + printed[0]
+    for (command, _), answer in zip(session["steps"], printed[1:]):
+        transcript += [PROMPT + command] + answer
+    return (
+        f"docs/debugging.md line {session['line']}: pdb does not print what the page shows "
+        "(`...` in the page stands for text left out, a line `...` for any number of lines).\n"
+        + "\n".join(wrong)
+        + "\n\npdb's whole session, paths shortened as in the page:\n"
+        + _indented(transcript)
+    )
+
+
+SESSIONS = pdb_sessions(DOC.read_text())
+
+
+def test_the_page_shows_pdb_sessions():
+    # The sections a reader follows in pdb: step into (1), the engine (1, 2), an op (3).
+    assert len(SESSIONS) >= 3
+    assert all(session["script"] == "examples/step_through_backprop.py" for session in SESSIONS)
+    assert sum(len(session["steps"]) for session in SESSIONS) >= 30
+
+
+@pytest.mark.parametrize("session", SESSIONS, ids=[f"line-{s['line']}" for s in SESSIONS])
+def test_pdb_prints_what_the_page_shows(session, tmp_path):
+    installed = Path(tg.__file__).resolve().parent
+    if installed != ROOT / "tinygrad_edu":
+        pytest.skip(
+            f"this Python imports tinygrad_edu from {installed}, not from this checkout: "
+            "pdb would stop in other files (pip install -e . here)"
+        )
+    commands = [command for command, _ in session["steps"]]
+    # From a temporary folder: the breakpoints must work from any folder, as the page says.
+    printed = run_pdb(session["script"], commands, cwd=tmp_path)
+    report = compare(session, printed)
+    if report:
+        pytest.fail(report, pytrace=False)  # the report is the message; no traceback needed
+
+
+def test_a_line_pdb_did_not_print_is_caught():
+    # `shows` is what makes the test above fail; each of these must fail it.
+    printed = ["> .../tinygrad_edu/autograd.py(315)backward()", "-> grads_in = ..."]
+    assert shows(printed, printed)
+    assert shows(["...", printed[1]], printed)
+    assert shows([ELIDED] + printed, printed)  # `...` may stand for no line at all
+    assert not shows(["> .../tinygrad_edu/autograd.py(314)backward()", printed[1]], printed)
+    assert not shows(printed[:1], printed)  # a printed line the page does not show
+    assert not shows(printed + ["(array(1.),)"], printed)  # a line pdb did not print
+    assert not shows(["...", "-> grads_in = "], printed)  # a line is matched whole
+    assert shows(["> .../tinygrad_edu/autograd.py(...)backward()", "..."], printed)
+    assert not shows(["> .../tinygrad_edu/tensor.py(...)backward()", "..."], printed)
