@@ -318,16 +318,24 @@ def find_renderer():
     )
 
 
-def render_dot(source, format="svg"):
-    """Bytes of `source` (DOT text) rendered as `format` ("svg" or "png")."""
+def render_dot(source, format="svg", engine="dot", program=None):
+    """Bytes of `source` (DOT text) laid out by `engine`, as `format` ("svg" or "png").
+
+    program: the renderer to run (a system `dot` or `graphviz-pure`); by default the one
+    `find_renderer()` finds.  The tests pass it to check each renderer in turn.
+    """
     if format not in ("svg", "png"):
         raise ValueError(f"format must be 'svg' or 'png', got {format!r}")
-    renderer = find_renderer()
-    result = subprocess.run(
-        [renderer, f"-T{format}"], input=source.encode(), capture_output=True, timeout=120
-    )
+    if program is None:
+        program = find_renderer()
+    # -K names the layout engine.  Without it Graphviz picks the engine from the name the
+    # program was started under: a `dot` reached through a link named `graphviz-pure`
+    # fails ("no layout engine support"), one named `neato` lays out as neato.  Both the
+    # system `dot` and graphviz-pure understand -K, so a file name never changes a picture.
+    command = [program, f"-K{engine}", f"-T{format}"]
+    result = subprocess.run(command, input=source.encode(), capture_output=True, timeout=120)
     if result.returncode != 0:
-        raise RuntimeError(f"{os.path.basename(renderer)} failed: {result.stderr.decode()[-500:]}")
+        raise RuntimeError(f"{os.path.basename(program)} failed: {result.stderr.decode()[-500:]}")
     return result.stdout
 
 
