@@ -9,6 +9,7 @@ Rendering tests run once per renderer, each chosen by its path: the system Graph
 
 import html
 import importlib.util
+import inspect
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ import sysconfig
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import graphviz
 import numpy as np
 import pytest
 
@@ -260,7 +262,7 @@ def graphviz_pure():
     )
 
 
-RENDERERS = {"system dot": system_dot, "graphviz-pure": graphviz_pure}
+RENDERERS = {"system-dot": system_dot, "graphviz-pure": graphviz_pure}
 
 
 @pytest.fixture(params=list(RENDERERS))
@@ -288,14 +290,179 @@ def test_png_renders(renderer):
     assert len(png) > 1000
 
 
-def test_render_writes_files(renderer, tmp_path):
+def files_in(folder):
+    """{relative path: what it holds ("png", "svg" or the text)} for every file under `folder`."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            if data.startswith(PNG_SIGNATURE):
+                kind = "png"
+            elif data.startswith(b"<?xml"):
+                assert ET.fromstring(data).tag == "{http://www.w3.org/2000/svg}svg"
+                kind = "svg"
+            else:
+                kind = data.decode()
+            found[path.relative_to(folder).as_posix()] = kind
+    return found
+
+
+def test_render_short_form_writes_just_the_picture(renderer, tmp_path, monkeypatch):
+    # API.md's `.render(path)`: a filename ending in .svg or .png, no format, no outfile.
+    monkeypatch.chdir(tmp_path)
     drawing = tg.draw_graph(network()["loss"])
-    assert drawing.render(tmp_path / "graph.svg") is not None
-    ET.parse(tmp_path / "graph.svg")
-    drawing.render(str(tmp_path / "graph.png"))
-    assert (tmp_path / "graph.png").read_bytes().startswith(PNG_SIGNATURE)
-    drawing.render(str(tmp_path / "picture"), format="png")
-    assert (tmp_path / "picture").read_bytes().startswith(PNG_SIGNATURE)
+    assert drawing.render("graph.svg") == "graph.svg"
+    assert drawing.render(tmp_path / "graph.png") == str(tmp_path / "graph.png")
+    assert drawing.render("new/graph.SVG") == os.path.join("new", "graph.SVG")
+    assert drawing.render("graph.png", directory="d") == os.path.join("d", "graph.png")
+    expected = {
+        "d/graph.png": "png",
+        "graph.png": "png",
+        "graph.svg": "svg",
+        "new/graph.SVG": "svg",
+    }
+    assert files_in(tmp_path) == expected
+
+
+DOT = "the DOT text"  # in RENDER_CALLS: this file holds the drawing's .source
+
+# graphviz.Source.render's calls and results: (args, kwargs, returned path, files written)
+RENDER_CALLS = {
+    "defaults": (
+        (),
+        {},
+        "GraphDrawing.gv.svg",
+        {"GraphDrawing.gv": DOT, "GraphDrawing.gv.svg": "svg"},
+    ),
+    "name and format": (("g3",), {"format": "png"}, "g3.png", {"g3": DOT, "g3.png": "png"}),
+    "filename=": ((), {"filename": "g.gv"}, "g.gv.svg", {"g.gv": DOT, "g.gv.svg": "svg"}),
+    "directory=": (("g",), {"directory": "sub"}, "sub/g.svg", {"sub/g": DOT, "sub/g.svg": "svg"}),
+    "svg name with format": (
+        ("g.svg",),
+        {"format": "svg"},
+        "g.svg.svg",
+        {"g.svg": DOT, "g.svg.svg": "svg"},
+    ),
+    "outfile=": ((), {"outfile": "pic.png"}, "pic.png", {"pic.gv": DOT, "pic.png": "png"}),
+    "outfile and filename": (
+        ("src.dot",),
+        {"outfile": "pic.svg"},
+        "pic.svg",
+        {"src.dot": DOT, "pic.svg": "svg"},
+    ),
+    "cleanup=": (("g",), {"cleanup": True, "format": "png"}, "g.png", {"g.png": "png"}),
+}
+
+
+@pytest.mark.parametrize("call", list(RENDER_CALLS))
+def test_render_writes_the_dot_text_and_the_picture_as_graphviz_does(
+    renderer, call, tmp_path, monkeypatch
+):
+    args, kwargs, returned, written = RENDER_CALLS[call]
+    monkeypatch.chdir(tmp_path)
+    drawing = tg.draw_graph(network()["loss"])
+    assert drawing.render(*args, **kwargs) == returned.replace("/", os.sep)
+    expected = {path: drawing.source if kind is DOT else kind for path, kind in written.items()}
+    assert files_in(tmp_path) == expected
+
+
+@pytest.mark.parametrize("call", list(RENDER_CALLS))
+def test_render_calls_match_graphviz_source(call, tmp_path, monkeypatch):
+    # The table above, checked against graphviz.Source itself (which needs the system dot).
+    dot = system_dot()
+    monkeypatch.setattr(graph, "find_renderer", lambda: dot)
+    args, kwargs, _, _ = RENDER_CALLS[call]
+    drawing = tg.draw_graph(network()["loss"])
+    theirs = graphviz.Source(drawing.source, filename=drawing.filename, format=drawing.format)
+    results = []
+    for name, source in [("ours", drawing), ("theirs", theirs)]:
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)
+        results.append((source.render(*args, **kwargs), files_in(tmp_path / name)))
+    assert results[0] == results[1]
+
+
+def test_render_refuses_what_graphviz_refuses(renderer, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    drawing = tg.draw_graph(network()["loss"])
+    with pytest.raises(graphviz.RequiredArgumentError, match="format"):
+        drawing.render(outfile="picture")  # no suffix to take the format from
+    with pytest.warns(graphviz.FormatSuffixMismatchWarning):
+        assert drawing.render(outfile="p.svg", format="png") == "p.svg"
+    assert (tmp_path / "p.svg").read_bytes().startswith(PNG_SIGNATURE)
+    with pytest.raises(graphviz.FileExistsError):
+        drawing.render(outfile="p.svg", raise_if_result_exists=True)
+    with pytest.raises(ValueError, match="overwrite_source"):
+        drawing.render(outfile="same.gv", filename="same.gv")
+
+
+def test_view_opens_the_rendered_picture(renderer, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    opened = []  # the platform's viewer (graphviz.view: xdg-open, open, start) is not run
+    monkeypatch.setattr(graphviz, "view", lambda path, quiet=False: opened.append((path, quiet)))
+    loss = network()["loss"]
+    assert tg.draw_graph(loss).view() == "GraphDrawing.gv.svg"
+    in_d = tg.draw_graph(loss).view("g", directory="d", cleanup=True, quiet=True, quiet_view=True)
+    assert in_d == os.path.join("d", "g.svg")
+    assert tg.draw_graph(loss).view(filename="graph.png") == "graph.png"
+    assert tg.draw_graph(loss).render("r", view=True) == "r.svg"
+    assert opened == [
+        ("GraphDrawing.gv.svg", False),
+        (os.path.join("d", "g.svg"), True),
+        ("graph.png", False),
+        ("r.svg", False),
+    ]
+    assert set(files_in(tmp_path)) == {
+        "GraphDrawing.gv",
+        "GraphDrawing.gv.svg",
+        "d/g.svg",
+        "graph.png",
+        "r",
+        "r.svg",
+    }
+
+
+def test_pipe_takes_graphvizs_arguments(renderer):
+    drawing = tg.draw_graph(network()["loss"])
+    assert drawing.format == "svg" and drawing.engine == "dot"
+    svg = drawing.pipe()
+    assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"
+    assert drawing.pipe("svg") == svg
+    assert drawing.pipe(format="svg", quiet=True) == svg
+    assert drawing.pipe(encoding="utf-8") == svg.decode("utf-8")
+    assert drawing.pipe(format="png").startswith(PNG_SIGNATURE)
+    neato = drawing.pipe(engine="neato")  # the engine asked for, whatever the program's name
+    assert ET.fromstring(neato).tag == "{http://www.w3.org/2000/svg}svg"
+    assert neato != svg
+    with pytest.raises(ValueError, match="unknown format"):
+        drawing.pipe(format="nope")
+    with pytest.raises(ValueError, match="unknown engine"):
+        drawing.pipe(engine="nope")
+    with pytest.raises(graphviz.RequiredArgumentError):
+        drawing.pipe(formatter="cairo")
+
+
+def test_save_writes_the_dot_text_without_a_renderer(tmp_path, monkeypatch):
+    monkeypatch.setattr(graph, "find_renderer", lambda: pytest.fail("looked for a renderer"))
+    monkeypatch.chdir(tmp_path)
+    drawing = tg.draw_graph(network()["loss"])
+    assert drawing.save() == "GraphDrawing.gv"
+    assert drawing.save("g.gv", directory="d") == os.path.join("d", "g.gv")
+    assert files_in(tmp_path) == {"GraphDrawing.gv": drawing.source, "d/g.gv": drawing.source}
+
+
+@pytest.mark.parametrize("method", ["render", "view", "pipe", "save"])
+def test_methods_take_graphvizs_argument_names_and_defaults(method):
+    def parameters(function):
+        return [
+            (p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()
+        ]
+
+    drawing = tg.draw_graph(tg.Tensor([1.0]))
+    assert isinstance(drawing, graphviz.Source)
+    assert parameters(getattr(type(drawing), method)) == parameters(
+        getattr(graphviz.Source, method)
+    )
 
 
 def test_jupyter_display_is_svg(renderer):
