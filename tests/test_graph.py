@@ -451,7 +451,7 @@ def test_save_writes_the_dot_text_without_a_renderer(tmp_path, monkeypatch):
     assert files_in(tmp_path) == {"GraphDrawing.gv": drawing.source, "d/g.gv": drawing.source}
 
 
-@pytest.mark.parametrize("method", ["render", "view", "pipe", "save"])
+@pytest.mark.parametrize("method", ["render", "view", "pipe", "save", "_repr_mimebundle_"])
 def test_methods_take_graphvizs_argument_names_and_defaults(method):
     def parameters(function):
         return [
@@ -471,6 +471,51 @@ def test_jupyter_display_is_svg(renderer):
     bundle = drawing._repr_mimebundle_()
     assert list(bundle) == ["image/svg+xml"]
     ET.fromstring(bundle["image/svg+xml"])
+    assert drawing._repr_svg_() == bundle["image/svg+xml"]
+    # include= and exclude= as graphviz's
+    png = drawing._repr_mimebundle_(include=["image/png"])
+    assert list(png) == ["image/png"] and png["image/png"].startswith(PNG_SIGNATURE)
+    assert drawing._repr_mimebundle_(include=[]) == {}
+    assert drawing._repr_mimebundle_(exclude=["image/svg+xml"]) == {}
+
+
+@pytest.fixture
+def no_renderer(tmp_path, monkeypatch):
+    """A machine with no renderer anywhere: nothing on PATH, nothing next to Python."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setattr(sysconfig, "get_path", lambda name, *args, **kwargs: str(tmp_path))
+
+
+def test_jupyter_display_without_a_renderer_is_a_message_not_a_traceback(no_renderer):
+    drawing = tg.draw_graph(network()["loss"])
+    for bundle in [
+        drawing._repr_mimebundle_(),
+        drawing._repr_mimebundle_(include=["image/png", "image/svg+xml"]),
+    ]:
+        assert set(bundle) == {"text/plain", "text/html"}
+        plain = bundle["text/plain"]
+        assert plain.startswith("This graph cannot be drawn here: drawing needs a Graphviz")
+        assert "tinygrad_edu[viz]" in plain and "apt-get install graphviz" in plain
+        assert plain.endswith("\n\n" + drawing.source)  # the DOT text, to paste anywhere
+        assert "Traceback" not in plain
+        page = bundle["text/html"]
+        assert "tinygrad_edu[viz]" in page
+        assert f"<pre>{html.escape(drawing.source)}</pre>" in page
+    assert drawing._repr_svg_() is None  # "nothing to show", not an exception
+
+
+def test_jupyter_display_of_a_failing_renderer_is_a_message(tmp_path, monkeypatch):
+    failing = tmp_path / "broken-renderer"
+    failing.write_text("#!/bin/sh\necho 'Error: out of memory' >&2\nexit 3\n")
+    failing.chmod(0o755)
+    monkeypatch.setattr(graph, "find_renderer", lambda: str(failing))
+    drawing = tg.draw_graph(network()["loss"])
+    bundle = drawing._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("This graph cannot be drawn here: broken-renderer")
+    assert "out of memory" in bundle["text/plain"]
+    assert drawing._repr_svg_() is None
 
 
 def test_render_dot_runs_the_program_it_is_given(renderer, monkeypatch):
@@ -512,11 +557,7 @@ def test_system_dot_is_preferred_where_installed():
     assert graph.find_renderer() == system_dot()
 
 
-def test_missing_renderer_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
-    monkeypatch.setattr(sysconfig, "get_path", lambda name, *args, **kwargs: str(tmp_path))
+def test_missing_renderer_is_a_clear_error(no_renderer, tmp_path):
     loss = network()["loss"]
     with pytest.raises(tg.RendererNotFoundError, match=re.escape("tinygrad_edu[viz]")):
         graph.find_renderer()
@@ -526,7 +567,7 @@ def test_missing_renderer_is_a_clear_error(tmp_path, monkeypatch):
         drawing.render(tmp_path / "graph.svg")  # ...rendering it does
     assert not (tmp_path / "graph.svg").exists()
     with pytest.raises(tg.RendererNotFoundError, match="to_dot"):
-        drawing._repr_mimebundle_()
+        drawing.pipe()
     assert "Tanh" in tg.to_dot(loss)  # the DOT text still works
 
 

@@ -469,11 +469,32 @@ def _graph_class():
                 quiet_view=quiet_view,
             )
 
-        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-            return {"image/svg+xml": self.pipe("svg").decode()}
+        def _repr_mimebundle_(self, include=None, exclude=None, **_):
+            """What Jupyter shows: graphviz's SVG (or the picture types in `include`).
+            When no picture can be made, a short message saying why (with the install
+            hint) and the DOT text, as text/plain and text/html."""
+            try:
+                return super()._repr_mimebundle_(include, exclude, **_)
+            except Exception as error:
+                # Any error, not only a missing renderer: a display hook that raises makes
+                # Jupyter print a full traceback, then try the next hook, which fails the
+                # same way.  The message carries the error's own text, so nothing is lost.
+                return self._cannot_draw(error)
 
         def _repr_svg_(self):
-            return self.pipe("svg").decode()
+            """SVG for front ends that ask for it by this name; None (nothing to show)
+            when it cannot be made, never an exception: `_repr_mimebundle_` says why."""
+            try:
+                return self.pipe(format="svg", encoding="utf-8")
+            except Exception:
+                return None
+
+        def _cannot_draw(self, error):
+            """A display of `error`'s message and the DOT text, instead of the picture."""
+            message = f"This graph cannot be drawn here: {error}"
+            plain = f"{message}\n\n{self.source}"
+            page = f"<p>{html.escape(message)}</p>\n<pre>{html.escape(self.source)}</pre>"
+            return {"text/plain": plain, "text/html": page}
 
         @staticmethod
         def _check_parameters(engine, format, renderer, formatter):
