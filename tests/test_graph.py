@@ -777,3 +777,16 @@ def test_visualize_graph_example_writes_svg(renderer, tmp_path, capsys):
         assert label in text, label
     assert [step.op for step in steps][:3] == ["Sum", "Pow", "Sub"]
     assert "wrote" in capsys.readouterr().out
+
+
+def test_visualize_graph_example_writes_into_out_not_into_tracked_files(
+    renderer, tmp_path, monkeypatch
+):
+    # It used to rewrite docs/graph_131.svg (the README's picture) on every run, tests
+    # included, leaving the working tree dirty; redrawing that picture is now `--out`.
+    readme_picture = EXAMPLES.parent / "docs" / "graph_131.svg"
+    before = readme_picture.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    load_example("visualize_graph").main()
+    assert files_in(tmp_path) == {"out/graph_131.svg": "svg"}
+    assert readme_picture.read_bytes() == before
