@@ -1,17 +1,23 @@
 """Draw the graph of the lecture's 1-3-1 network, with the backward order on it.
 
 The network of examples/step_through_backprop.py (from the lecture "Neural Networks"):
-y = w1 @ tanh(w0 * x + b0) + b1, 3 hidden units, fitted to a few points of x**(1/3) with
-the sum of squared errors.
+y = w1 @ tanh(w0 * x + b0) + b1, 3 hidden units, fitted to a few points of x**(1/3)
+with the sum of squared errors.
 
 One backward pass runs inside `tg.trace_backward()`, with `retain_graph=True` so the graph
 is still there to draw afterwards.  The picture shows every tensor (values when small,
 gradients), every op numbered in the order backward visited it, and the parameters
 shaded.  It needs a renderer: a system Graphviz `dot`, or `pip install "tinygrad_edu[viz]"`.
 
-Run it from the repository root: `python examples/visualize_graph.py` writes
-docs/graph_131.svg (the picture in README.md).
+`python examples/visualize_graph.py` writes out/graph_131.svg (out/ is not tracked by
+git).  `--out PATH` writes PATH instead (.svg or .png); the picture in README.md and
+docs/debugging.md is redrawn, from the repository root, with
+`python examples/visualize_graph.py --out docs/graph_131.svg`.
 """
+
+import argparse
+import os
+import sys
 
 import numpy as np
 
@@ -21,6 +27,7 @@ NUM_POINTS = 4  # points x in [0, 1]: few, so x, y and the prediction show their
 HIDDEN = 3  # hidden tanh units, as in the lecture
 NOISE = 0.03  # standard deviation of the noise the lecture adds to x**(1/3)
 RANKDIR = "LR"  # draw left to right: inputs on the left, the loss on the right
+OUT_PATH = os.path.join("out", "graph_131.svg")  # untracked; --out docs/graph_131.svg for README
 
 
 def build_loss(seed=0):
@@ -40,20 +47,29 @@ def build_loss(seed=0):
     return ((y - y_pred) ** 2).sum()
 
 
-def main(path="docs/graph_131.svg", seed=0):
-    """Run one traced backward pass and write the drawing to `path` (.svg or .png).
-
-    Returns the trace (print it for the same steps as a table).
-    """
+def main(path=OUT_PATH, seed=0):
+    """Run one traced backward pass and write the drawing to `path` (.svg or .png; its
+    folder is made if missing).  Returns the trace (print it for the steps as a table)."""
     loss = build_loss(seed)
     with tg.trace_backward() as steps:
         loss.backward(retain_graph=True)  # keep the graph: we draw it after backward
     drawing = tg.draw_graph(loss, steps=steps, rankdir=RANKDIR)
-    drawing.render(str(path))
+    written = drawing.render(path)  # a .svg or .png name: just the picture, at that path
     print(steps)
-    print(f"wrote {path}")
+    print(f"wrote {written}")
     return steps
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--out", default=OUT_PATH, help=f"the picture to write (default {OUT_PATH})"
+    )
+    args = parser.parse_args()
+    if os.path.splitext(args.out)[1].lower() not in (".svg", ".png"):
+        parser.error(f"--out must end in .svg or .png, got {args.out!r}")
+    try:
+        main(path=args.out)
+    except tg.RendererNotFoundError as error:
+        print(f"visualize_graph: {error}", file=sys.stderr)  # says how to install one
+        sys.exit(1)

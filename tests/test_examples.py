@@ -54,11 +54,12 @@ HOW_TO_RUN = {
     "seed_network_numpy.py": {"call": SEED_NUMPY_CALL, "expect": "hand-written backprop"},
     "custom_op.py": {"call": "main(examples=3)", "expect": "CubeForgotThree is caught"},
     "step_through_backprop.py": {"args": [], "expect": "d loss / d w0"},
-    # It draws with a Graphviz renderer; without one it must fail with the install hint.
+    # It draws with a Graphviz renderer (into out/, here in the temporary directory);
+    # without one it must fail with the install hint.
     "visualize_graph.py": (
-        {"call": "main(path='graph.svg')", "expect": "wrote graph.svg"}
+        {"args": [], "expect": f"wrote {os.path.join('out', 'graph_131.svg')}"}
         if _renderer_found()
-        else {"call": "main(path='graph.svg')", "expect": "tinygrad_edu[viz]", "status": 1}
+        else {"args": [], "expect": "tinygrad_edu[viz]", "status": 1}
     ),
     # These take --smoke; listed to check a line of their output, not only that they ran.
     "function_fit_2d.py": {"args": ["--smoke"], "expect": "grid MSE with 2,000 samples"},
@@ -131,6 +132,18 @@ def test_gpu_train_on_cuda_without_smoke_fails_without_a_gpu(tmp_path):
         assert result.stderr.startswith("gpu_train: device 'cuda:0' is not usable: ")
         assert result.stderr.count("\n") == 1, result.stderr
         assert result.stdout == ""
+
+
+@pytest.mark.skipif(not _renderer_found(), reason="no Graphviz renderer (pip install .[viz])")
+def test_visualize_graph_out_option_writes_that_file_only(tmp_path):
+    # `--out docs/graph_131.svg` is how the README's picture is redrawn.
+    result = run_script("visualize_graph.py", ["--out", "pictures/graph.png"], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    written = [path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*")]
+    assert sorted(written) == ["pictures", "pictures/graph.png"]
+    assert (tmp_path / "pictures" / "graph.png").read_bytes().startswith(b"\x89PNG")
+    refused = run_script("visualize_graph.py", ["--out", "graph.pdf"], cwd=tmp_path)
+    assert refused.returncode == 2 and "--out must end in .svg or .png" in refused.stderr
 
 
 # ---- our examples in this process: the outcomes main() returns ------------------------

@@ -2,12 +2,14 @@
 
 The DOT text is checked by parsing it (a small parser for the lines `to_dot` writes) and
 comparing nodes and edges with the real graph, walked through `t.grad_fn.inputs`.
-Rendering needs a renderer (system Graphviz `dot` or graphviz-pure, which `make test`
-installs with the `viz` extra); without one the rendering tests fail, saying so.
+Rendering tests run once per renderer, each chosen by its path: the system Graphviz `dot`
+(skipped where it is not installed) and graphviz-pure (which `make test` installs with the
+`viz` extra; missing, those tests fail, saying so).
 """
 
 import html
 import importlib.util
+import inspect
 import os
 import re
 import shutil
@@ -16,6 +18,7 @@ import sysconfig
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import graphviz
 import numpy as np
 import pytest
 
@@ -237,16 +240,38 @@ def test_op_parameters_shown(device):
 # ---- rendering -------------------------------------------------------------------------
 
 
-@pytest.fixture
-def renderer():
-    """The renderer's path; no renderer is a failure here, not a skip (CI must have one)."""
-    try:
-        return graph.find_renderer()
-    except tg.RendererNotFoundError as error:
-        pytest.fail(
-            "no Graphviz renderer in the test environment: run `make test` (installs "
-            f'graphviz-pure via the viz extra) or `pip install -e ".[viz]"`. ({error})'
-        )
+def system_dot():
+    """The system Graphviz `dot`; skips the test where it is not installed."""
+    path = shutil.which("dot")
+    if path is None:
+        pytest.skip("no system Graphviz here (apt-get install graphviz, brew install graphviz)")
+    return path
+
+
+def graphviz_pure():
+    """graphviz-pure, which `make test` installs with the `viz` extra: missing is a failure."""
+    places = [os.path.dirname(sys.executable), sysconfig.get_path("scripts")]
+    candidates = [os.path.join(place, "graphviz-pure") for place in places if place]
+    candidates.append(shutil.which("graphviz-pure"))
+    for path in candidates:
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    pytest.fail(
+        "graphviz-pure is not installed in the test environment: run `make test` (installs "
+        'it via the viz extra) or `pip install -e ".[viz]"`.'
+    )
+
+
+RENDERERS = {"system-dot": system_dot, "graphviz-pure": graphviz_pure}
+
+
+@pytest.fixture(params=list(RENDERERS))
+def renderer(request, monkeypatch):
+    """Each renderer in turn, chosen by its own path (the system `dot` where installed,
+    graphviz-pure always): every drawing made in the test renders with that one."""
+    path = RENDERERS[request.param]()
+    monkeypatch.setattr(graph, "find_renderer", lambda: path)
+    return path
 
 
 def test_svg_renders_and_is_valid_xml(renderer):
@@ -265,14 +290,179 @@ def test_png_renders(renderer):
     assert len(png) > 1000
 
 
-def test_render_writes_files(renderer, tmp_path):
+def files_in(folder):
+    """{relative path: what it holds ("png", "svg" or the text)} for every file under `folder`."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            if data.startswith(PNG_SIGNATURE):
+                kind = "png"
+            elif data.startswith(b"<?xml"):
+                assert ET.fromstring(data).tag == "{http://www.w3.org/2000/svg}svg"
+                kind = "svg"
+            else:
+                kind = data.decode()
+            found[path.relative_to(folder).as_posix()] = kind
+    return found
+
+
+def test_render_short_form_writes_just_the_picture(renderer, tmp_path, monkeypatch):
+    # API.md's `.render(path)`: a filename ending in .svg or .png, no format, no outfile.
+    monkeypatch.chdir(tmp_path)
     drawing = tg.draw_graph(network()["loss"])
-    assert drawing.render(tmp_path / "graph.svg") is not None
-    ET.parse(tmp_path / "graph.svg")
-    drawing.render(str(tmp_path / "graph.png"))
-    assert (tmp_path / "graph.png").read_bytes().startswith(PNG_SIGNATURE)
-    drawing.render(str(tmp_path / "picture"), format="png")
-    assert (tmp_path / "picture").read_bytes().startswith(PNG_SIGNATURE)
+    assert drawing.render("graph.svg") == "graph.svg"
+    assert drawing.render(tmp_path / "graph.png") == str(tmp_path / "graph.png")
+    assert drawing.render("new/graph.SVG") == os.path.join("new", "graph.SVG")
+    assert drawing.render("graph.png", directory="d") == os.path.join("d", "graph.png")
+    expected = {
+        "d/graph.png": "png",
+        "graph.png": "png",
+        "graph.svg": "svg",
+        "new/graph.SVG": "svg",
+    }
+    assert files_in(tmp_path) == expected
+
+
+DOT = "the DOT text"  # in RENDER_CALLS: this file holds the drawing's .source
+
+# graphviz.Source.render's calls and results: (args, kwargs, returned path, files written)
+RENDER_CALLS = {
+    "defaults": (
+        (),
+        {},
+        "GraphDrawing.gv.svg",
+        {"GraphDrawing.gv": DOT, "GraphDrawing.gv.svg": "svg"},
+    ),
+    "name and format": (("g3",), {"format": "png"}, "g3.png", {"g3": DOT, "g3.png": "png"}),
+    "filename=": ((), {"filename": "g.gv"}, "g.gv.svg", {"g.gv": DOT, "g.gv.svg": "svg"}),
+    "directory=": (("g",), {"directory": "sub"}, "sub/g.svg", {"sub/g": DOT, "sub/g.svg": "svg"}),
+    "svg name with format": (
+        ("g.svg",),
+        {"format": "svg"},
+        "g.svg.svg",
+        {"g.svg": DOT, "g.svg.svg": "svg"},
+    ),
+    "outfile=": ((), {"outfile": "pic.png"}, "pic.png", {"pic.gv": DOT, "pic.png": "png"}),
+    "outfile and filename": (
+        ("src.dot",),
+        {"outfile": "pic.svg"},
+        "pic.svg",
+        {"src.dot": DOT, "pic.svg": "svg"},
+    ),
+    "cleanup=": (("g",), {"cleanup": True, "format": "png"}, "g.png", {"g.png": "png"}),
+}
+
+
+@pytest.mark.parametrize("call", list(RENDER_CALLS))
+def test_render_writes_the_dot_text_and_the_picture_as_graphviz_does(
+    renderer, call, tmp_path, monkeypatch
+):
+    args, kwargs, returned, written = RENDER_CALLS[call]
+    monkeypatch.chdir(tmp_path)
+    drawing = tg.draw_graph(network()["loss"])
+    assert drawing.render(*args, **kwargs) == returned.replace("/", os.sep)
+    expected = {path: drawing.source if kind is DOT else kind for path, kind in written.items()}
+    assert files_in(tmp_path) == expected
+
+
+@pytest.mark.parametrize("call", list(RENDER_CALLS))
+def test_render_calls_match_graphviz_source(call, tmp_path, monkeypatch):
+    # The table above, checked against graphviz.Source itself (which needs the system dot).
+    dot = system_dot()
+    monkeypatch.setattr(graph, "find_renderer", lambda: dot)
+    args, kwargs, _, _ = RENDER_CALLS[call]
+    drawing = tg.draw_graph(network()["loss"])
+    theirs = graphviz.Source(drawing.source, filename=drawing.filename, format=drawing.format)
+    results = []
+    for name, source in [("ours", drawing), ("theirs", theirs)]:
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)
+        results.append((source.render(*args, **kwargs), files_in(tmp_path / name)))
+    assert results[0] == results[1]
+
+
+def test_render_refuses_what_graphviz_refuses(renderer, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    drawing = tg.draw_graph(network()["loss"])
+    with pytest.raises(graphviz.RequiredArgumentError, match="format"):
+        drawing.render(outfile="picture")  # no suffix to take the format from
+    with pytest.warns(graphviz.FormatSuffixMismatchWarning):
+        assert drawing.render(outfile="p.svg", format="png") == "p.svg"
+    assert (tmp_path / "p.svg").read_bytes().startswith(PNG_SIGNATURE)
+    with pytest.raises(graphviz.FileExistsError):
+        drawing.render(outfile="p.svg", raise_if_result_exists=True)
+    with pytest.raises(ValueError, match="overwrite_source"):
+        drawing.render(outfile="same.gv", filename="same.gv")
+
+
+def test_view_opens_the_rendered_picture(renderer, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    opened = []  # the platform's viewer (graphviz.view: xdg-open, open, start) is not run
+    monkeypatch.setattr(graphviz, "view", lambda path, quiet=False: opened.append((path, quiet)))
+    loss = network()["loss"]
+    assert tg.draw_graph(loss).view() == "GraphDrawing.gv.svg"
+    in_d = tg.draw_graph(loss).view("g", directory="d", cleanup=True, quiet=True, quiet_view=True)
+    assert in_d == os.path.join("d", "g.svg")
+    assert tg.draw_graph(loss).view(filename="graph.png") == "graph.png"
+    assert tg.draw_graph(loss).render("r", view=True) == "r.svg"
+    assert opened == [
+        ("GraphDrawing.gv.svg", False),
+        (os.path.join("d", "g.svg"), True),
+        ("graph.png", False),
+        ("r.svg", False),
+    ]
+    assert set(files_in(tmp_path)) == {
+        "GraphDrawing.gv",
+        "GraphDrawing.gv.svg",
+        "d/g.svg",
+        "graph.png",
+        "r",
+        "r.svg",
+    }
+
+
+def test_pipe_takes_graphvizs_arguments(renderer):
+    drawing = tg.draw_graph(network()["loss"])
+    assert drawing.format == "svg" and drawing.engine == "dot"
+    svg = drawing.pipe()
+    assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"
+    assert drawing.pipe("svg") == svg
+    assert drawing.pipe(format="svg", quiet=True) == svg
+    assert drawing.pipe(encoding="utf-8") == svg.decode("utf-8")
+    assert drawing.pipe(format="png").startswith(PNG_SIGNATURE)
+    neato = drawing.pipe(engine="neato")  # the engine asked for, whatever the program's name
+    assert ET.fromstring(neato).tag == "{http://www.w3.org/2000/svg}svg"
+    assert neato != svg
+    with pytest.raises(ValueError, match="unknown format"):
+        drawing.pipe(format="nope")
+    with pytest.raises(ValueError, match="unknown engine"):
+        drawing.pipe(engine="nope")
+    with pytest.raises(graphviz.RequiredArgumentError):
+        drawing.pipe(formatter="cairo")
+
+
+def test_save_writes_the_dot_text_without_a_renderer(tmp_path, monkeypatch):
+    monkeypatch.setattr(graph, "find_renderer", lambda: pytest.fail("looked for a renderer"))
+    monkeypatch.chdir(tmp_path)
+    drawing = tg.draw_graph(network()["loss"])
+    assert drawing.save() == "GraphDrawing.gv"
+    assert drawing.save("g.gv", directory="d") == os.path.join("d", "g.gv")
+    assert files_in(tmp_path) == {"GraphDrawing.gv": drawing.source, "d/g.gv": drawing.source}
+
+
+@pytest.mark.parametrize("method", ["render", "view", "pipe", "save", "_repr_mimebundle_"])
+def test_methods_take_graphvizs_argument_names_and_defaults(method):
+    def parameters(function):
+        return [
+            (p.name, p.kind, p.default) for p in inspect.signature(function).parameters.values()
+        ]
+
+    drawing = tg.draw_graph(tg.Tensor([1.0]))
+    assert isinstance(drawing, graphviz.Source)
+    assert parameters(getattr(type(drawing), method)) == parameters(
+        getattr(graphviz.Source, method)
+    )
 
 
 def test_jupyter_display_is_svg(renderer):
@@ -281,14 +471,81 @@ def test_jupyter_display_is_svg(renderer):
     bundle = drawing._repr_mimebundle_()
     assert list(bundle) == ["image/svg+xml"]
     ET.fromstring(bundle["image/svg+xml"])
+    assert drawing._repr_svg_() == bundle["image/svg+xml"]
+    # include= and exclude= as graphviz's
+    png = drawing._repr_mimebundle_(include=["image/png"])
+    assert list(png) == ["image/png"] and png["image/png"].startswith(PNG_SIGNATURE)
+    assert drawing._repr_mimebundle_(include=[]) == {}
+    assert drawing._repr_mimebundle_(exclude=["image/svg+xml"]) == {}
 
 
-def test_pip_only_renderer_next_to_python_is_found(renderer, tmp_path, monkeypatch):
+@pytest.fixture
+def no_renderer(tmp_path, monkeypatch):
+    """A machine with no renderer anywhere: nothing on PATH, nothing next to Python."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setattr(sysconfig, "get_path", lambda name, *args, **kwargs: str(tmp_path))
+
+
+def test_jupyter_display_without_a_renderer_is_a_message_not_a_traceback(no_renderer):
+    drawing = tg.draw_graph(network()["loss"])
+    for bundle in [
+        drawing._repr_mimebundle_(),
+        drawing._repr_mimebundle_(include=["image/png", "image/svg+xml"]),
+    ]:
+        assert set(bundle) == {"text/plain", "text/html"}
+        plain = bundle["text/plain"]
+        assert plain.startswith("This graph cannot be drawn here: drawing needs a Graphviz")
+        assert "tinygrad_edu[viz]" in plain and "apt-get install graphviz" in plain
+        assert plain.endswith("\n\n" + drawing.source)  # the DOT text, to paste anywhere
+        assert "Traceback" not in plain
+        page = bundle["text/html"]
+        assert "tinygrad_edu[viz]" in page
+        assert f"<pre>{html.escape(drawing.source)}</pre>" in page
+    assert drawing._repr_svg_() is None  # "nothing to show", not an exception
+
+
+def test_jupyter_display_of_a_failing_renderer_is_a_message(tmp_path, monkeypatch):
+    failing = tmp_path / "broken-renderer"
+    failing.write_text("#!/bin/sh\necho 'Error: out of memory' >&2\nexit 3\n")
+    failing.chmod(0o755)
+    monkeypatch.setattr(graph, "find_renderer", lambda: str(failing))
+    drawing = tg.draw_graph(network()["loss"])
+    bundle = drawing._repr_mimebundle_()
+    assert bundle["text/plain"].startswith("This graph cannot be drawn here: broken-renderer")
+    assert "out of memory" in bundle["text/plain"]
+    assert drawing._repr_svg_() is None
+
+
+def test_render_dot_runs_the_program_it_is_given(renderer, monkeypatch):
+    # The renderer is chosen by its path, not by which one find_renderer() would find.
+    monkeypatch.setattr(graph, "find_renderer", lambda: pytest.fail("looked for a renderer"))
+    svg = graph.render_dot(tg.to_dot(network()["loss"]), "svg", program=renderer)
+    header = svg.split(b"-->")[0]  # "Generated by graphviz version ... (graphviz-pure)"
+    assert (b"(graphviz-pure)" in header) == (renderer == graphviz_pure())
+
+
+@pytest.mark.parametrize("name", ["graphviz-pure", "neato", "renderer"])
+def test_picture_does_not_depend_on_the_renderers_file_name(renderer, name, tmp_path, monkeypatch):
+    # Graphviz picks its layout engine from the name it was started under unless -K says
+    # which: a system `dot` linked as `graphviz-pure` found no engine of that name, and any
+    # renderer linked as `neato` laid the graph out as neato.  The name is what is tested
+    # here, so the link is the point; the renderer itself is the fixture's.
+    drawing = tg.draw_graph(network()["loss"])
+    expected = drawing.pipe("svg")
+    link = tmp_path / name
+    os.symlink(renderer, link)
+    monkeypatch.setattr(graph, "find_renderer", lambda: str(link))
+    assert drawing.pipe("svg") == expected
+
+
+def test_pip_only_renderer_next_to_python_is_found(tmp_path, monkeypatch):
     # A venv with graphviz-pure but no system Graphviz and nothing on PATH: the renderer
     # sits next to sys.executable (the venv's bin/), and drawing works.
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    os.symlink(renderer, bin_dir / "graphviz-pure")
+    os.symlink(graphviz_pure(), bin_dir / "graphviz-pure")
     monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
     monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
     monkeypatch.setattr(sysconfig, "get_path", lambda name, *args, **kwargs: None)
@@ -296,11 +553,11 @@ def test_pip_only_renderer_next_to_python_is_found(renderer, tmp_path, monkeypat
     assert tg.draw_graph(network()["loss"]).pipe("png").startswith(PNG_SIGNATURE)
 
 
-def test_missing_renderer_is_a_clear_error(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
-    monkeypatch.setattr(sysconfig, "get_path", lambda name, *args, **kwargs: str(tmp_path))
+def test_system_dot_is_preferred_where_installed():
+    assert graph.find_renderer() == system_dot()
+
+
+def test_missing_renderer_is_a_clear_error(no_renderer, tmp_path):
     loss = network()["loss"]
     with pytest.raises(tg.RendererNotFoundError, match=re.escape("tinygrad_edu[viz]")):
         graph.find_renderer()
@@ -310,7 +567,7 @@ def test_missing_renderer_is_a_clear_error(tmp_path, monkeypatch):
         drawing.render(tmp_path / "graph.svg")  # ...rendering it does
     assert not (tmp_path / "graph.svg").exists()
     with pytest.raises(tg.RendererNotFoundError, match="to_dot"):
-        drawing._repr_mimebundle_()
+        drawing.pipe()
     assert "Tanh" in tg.to_dot(loss)  # the DOT text still works
 
 
@@ -520,3 +777,16 @@ def test_visualize_graph_example_writes_svg(renderer, tmp_path, capsys):
         assert label in text, label
     assert [step.op for step in steps][:3] == ["Sum", "Pow", "Sub"]
     assert "wrote" in capsys.readouterr().out
+
+
+def test_visualize_graph_example_writes_into_out_not_into_tracked_files(
+    renderer, tmp_path, monkeypatch
+):
+    # It used to rewrite docs/graph_131.svg (the README's picture) on every run, tests
+    # included, leaving the working tree dirty; redrawing that picture is now `--out`.
+    readme_picture = EXAMPLES.parent / "docs" / "graph_131.svg"
+    before = readme_picture.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    load_example("visualize_graph").main()
+    assert files_in(tmp_path) == {"out/graph_131.svg": "svg"}
+    assert readme_picture.read_bytes() == before

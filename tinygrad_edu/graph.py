@@ -5,8 +5,10 @@
   gradient when known), one ellipse per op (its class and parameters such as `axes`),
   edges in data-flow direction; parameters (leaves that require grad) are shaded.
 - `draw_graph(t, ...)`: the same as a `graphviz.Source` that shows inline in Jupyter
-  (SVG) and `.render(path, format="svg"|"png")`s with a system Graphviz `dot` or the
-  pip-installable `graphviz-pure` (`pip install "tinygrad_edu[viz]"`).
+  (SVG) and renders with a system Graphviz `dot` or the pip-installable `graphviz-pure`
+  (`pip install "tinygrad_edu[viz]"`), whichever is installed.  `render`, `view`, `pipe`
+  and `save` behave as graphviz's; `.render("graph.svg")` / `.render("graph.png")`
+  writes just that picture.
 - `trace_backward()`: records each step of the backward pass in the order the engine
   takes them; `draw_graph(t, steps=steps)` numbers the ops in that order.
 
@@ -16,6 +18,7 @@ Backward frees the graph it walked unless `retain_graph=True`, so draw after
 """
 
 import collections
+import functools
 import html
 import math
 import os
@@ -23,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import warnings
 
 import numpy
 
@@ -318,19 +322,33 @@ def find_renderer():
     )
 
 
-def render_dot(source, format="svg"):
-    """Bytes of `source` (DOT text) rendered as `format` ("svg" or "png")."""
-    if format not in ("svg", "png"):
-        raise ValueError(f"format must be 'svg' or 'png', got {format!r}")
-    renderer = find_renderer()
-    result = subprocess.run(
-        [renderer, f"-T{format}"], input=source.encode(), capture_output=True, timeout=120
-    )
+def render_dot(source, format="svg", engine="dot", program=None, extra_args=(), quiet=False):
+    """Bytes of `source` (DOT text) laid out by `engine` and written as `format`.
+
+    format: what the renderer's `-T` takes ("svg", "png", or graphviz's "png:cairo").
+    program: the renderer to run (a system `dot` or `graphviz-pure`); by default the one
+    `find_renderer()` finds.  The tests pass it to check each renderer in turn.
+    quiet: drop the renderer's warnings (by default they go to stderr, as in graphviz).
+    """
+    if program is None:
+        program = find_renderer()
+    # -K names the layout engine.  Without it Graphviz picks the engine from the name the
+    # program was started under: a `dot` reached through a link named `graphviz-pure`
+    # fails ("no layout engine support"), one named `neato` lays out as neato.  Both the
+    # system `dot` and graphviz-pure understand -K, so a file name never changes a picture.
+    command = [program, f"-K{engine}", f"-T{format}", *extra_args]
+    result = subprocess.run(command, input=source.encode(), capture_output=True, timeout=120)
     if result.returncode != 0:
-        raise RuntimeError(f"{os.path.basename(renderer)} failed: {result.stderr.decode()[-500:]}")
+        raise RuntimeError(f"{os.path.basename(program)} failed: {result.stderr.decode()[-500:]}")
+    if result.stderr and not quiet:
+        sys.stderr.write(result.stderr.decode(errors="replace"))
     return result.stdout
 
 
+PICTURE_SUFFIXES = (".svg", ".png")  # `.render("graph.svg")` writes the picture right there
+
+
+@functools.lru_cache(maxsize=None)  # one class for every drawing (isinstance works)
 def _graph_class():
     try:
         import graphviz
@@ -342,24 +360,175 @@ def _graph_class():
 
     class GraphDrawing(graphviz.Source):
         """A graphviz.Source of our DOT text that renders with whichever renderer is
-        installed (system `dot` or graphviz-pure)."""
+        installed (system `dot` or graphviz-pure) rather than only a `dot` on PATH.
 
-        def pipe(self, format="svg", **kwargs):
-            return render_dot(self.source, format or "svg")
+        `render`, `view`, `pipe` and `save` take graphviz.Source's arguments, with its
+        defaults, and give its results; `render` adds one short form (see there).
+        """
 
-        def render(self, path, format=None, **kwargs):
-            """Write the picture to `path` (format from the suffix, or `format=`)."""
-            format = format or os.path.splitext(path)[1].lstrip(".") or "svg"
-            data = self.pipe(format=format)
-            with open(path, "wb") as file:
+        def pipe(
+            self,
+            format=None,
+            renderer=None,
+            formatter=None,
+            neato_no_op=None,
+            quiet=False,
+            *,
+            engine=None,
+            encoding=None,
+        ):
+            """The picture as bytes (str when `encoding` is given), as graphviz.Source.pipe;
+            `format` defaults to the drawing's `.format` ("svg")."""
+            format = self.format if format is None else format
+            engine = self.engine if engine is None else engine
+            self._check_parameters(engine, format, renderer, formatter)
+            output = ":".join(part for part in (format, renderer, formatter) if part is not None)
+            extra_args = [f"-n{neato_no_op:d}"] if neato_no_op else []
+            data = render_dot(self.source, output, engine, extra_args=extra_args, quiet=quiet)
+            return data if encoding is None else data.decode(encoding)
+
+        def render(
+            self,
+            filename=None,
+            directory=None,
+            view=False,
+            cleanup=False,
+            format=None,
+            renderer=None,
+            formatter=None,
+            neato_no_op=None,
+            quiet=False,
+            quiet_view=False,
+            *,
+            outfile=None,
+            engine=None,
+            raise_if_result_exists=False,
+            overwrite_source=False,
+        ):
+            """Write the drawing to files and return the picture's path, as
+            graphviz.Source.render: the DOT text goes to `filename` (default `.filename`,
+            in `directory`), the picture to `filename + "." + format`, or to `outfile`
+            (format from its suffix); `cleanup` deletes the DOT file, `view` opens the
+            picture.  So `.render("g3", format="png")` writes g3 and g3.png.
+
+            Our short form: with neither `format` nor `outfile`, a filename ending in
+            .svg or .png is the picture's own path, and no DOT file is written:
+            `.render("graph.svg")` writes graph.svg (graphviz would write the DOT text
+            there and the picture to graph.svg.svg).
+            """
+            if raise_if_result_exists and overwrite_source:
+                raise ValueError("overwrite_source cannot be combined with raise_if_result_exists")
+            dot_path = None  # the DOT file written next to the picture (none in the short form)
+            suffix = "" if filename is None else os.path.splitext(filename)[1].lower()
+            if suffix in PICTURE_SUFFIXES and format is None and outfile is None:
+                folder = self.directory if directory is None else directory
+                picture = os.path.join(folder, filename)
+                format = suffix[1:]
+                if os.path.dirname(picture):
+                    os.makedirs(os.path.dirname(picture), exist_ok=True)  # as graphviz does
+            else:
+                # graphviz's steps, in its order: the DOT file is written before rendering.
+                if outfile is not None:
+                    picture = os.fspath(outfile)
+                    format = self._outfile_format(picture, format)
+                    if directory is None:
+                        picture = os.path.join(self.directory, picture)
+                    if filename is None:
+                        filename = os.path.splitext(picture)[0] + ".gv"
+                dot_path = self.save(filename, directory=directory)
+                if outfile is None:
+                    format = self.format if format is None else format
+                    parts = [part for part in (formatter, renderer, format) if part is not None]
+                    picture = dot_path + "." + ".".join(parts)
+                same = os.path.realpath(picture) == os.path.realpath(dot_path)
+                if same and not overwrite_source:
+                    raise ValueError(
+                        f"outfile {picture!r} must be different from the DOT file "
+                        f"{dot_path!r} (pass overwrite_source=True to override)"
+                    )
+            if raise_if_result_exists and os.path.exists(picture):
+                raise graphviz.FileExistsError(f"output file exists: {picture!r}")
+            data = self.pipe(format, renderer, formatter, neato_no_op, quiet, engine=engine)
+            with open(picture, "wb") as file:
                 file.write(data)
-            return path
+            if cleanup and dot_path is not None:
+                os.remove(dot_path)
+            if view or quiet_view:
+                graphviz.view(picture, quiet=quiet_view)  # the platform's viewer
+            return picture
 
-        def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-            return {"image/svg+xml": self.pipe("svg").decode()}
+        def view(self, filename=None, directory=None, cleanup=False, quiet=False, quiet_view=False):
+            """Render and open the picture with the platform's viewer (xdg-open, open,
+            start), as graphviz.Source.view: `render(..., view=True)`."""
+            return self.render(
+                filename=filename,
+                directory=directory,
+                view=True,
+                cleanup=cleanup,
+                quiet=quiet,
+                quiet_view=quiet_view,
+            )
+
+        def _repr_mimebundle_(self, include=None, exclude=None, **_):
+            """What Jupyter shows: graphviz's SVG (or the picture types in `include`).
+            When no picture can be made, a short message saying why (with the install
+            hint) and the DOT text, as text/plain and text/html."""
+            try:
+                return super()._repr_mimebundle_(include, exclude, **_)
+            except Exception as error:
+                # Any error, not only a missing renderer: a display hook that raises makes
+                # Jupyter print a full traceback, then try the next hook, which fails the
+                # same way.  The message carries the error's own text, so nothing is lost.
+                return self._cannot_draw(error)
 
         def _repr_svg_(self):
-            return self.pipe("svg").decode()
+            """SVG for front ends that ask for it by this name; None (nothing to show)
+            when it cannot be made, never an exception: `_repr_mimebundle_` says why."""
+            try:
+                return self.pipe(format="svg", encoding="utf-8")
+            except Exception:
+                return None
+
+        def _cannot_draw(self, error):
+            """A display of `error`'s message and the DOT text, instead of the picture."""
+            message = f"This graph cannot be drawn here: {error}"
+            plain = f"{message}\n\n{self.source}"
+            page = f"<p>{html.escape(message)}</p>\n<pre>{html.escape(self.source)}</pre>"
+            return {"text/plain": plain, "text/html": page}
+
+        @staticmethod
+        def _check_parameters(engine, format, renderer, formatter):
+            """The checks graphviz makes before running a renderer, with its errors."""
+            for kind, value, known in [
+                ("engine", engine, graphviz.ENGINES),
+                ("format", format, graphviz.FORMATS),
+                ("renderer", renderer, graphviz.RENDERERS),
+                ("formatter", formatter, graphviz.FORMATTERS),
+            ]:
+                if value is not None and value.lower() not in known:
+                    raise ValueError(f"unknown {kind}: {value!r} (must be one of {sorted(known)})")
+            if formatter is not None and renderer is None:
+                raise graphviz.RequiredArgumentError("formatter given without renderer")
+
+        @staticmethod
+        def _outfile_format(outfile, format):
+            """The format of `outfile` as graphviz decides it: its suffix, unless `format`
+            says otherwise (then a warning); `format` is needed when the suffix is not one."""
+            suffix = os.path.splitext(outfile)[1][1:].lower()
+            if suffix in graphviz.FORMATS:
+                if format is not None and format.lower() != suffix:
+                    message = f"expected format {suffix!r} from outfile differs from {format!r}"
+                    warnings.warn(message, graphviz.FormatSuffixMismatchWarning, stacklevel=3)
+                    return format
+                return suffix
+            if format is None:
+                raise graphviz.RequiredArgumentError(
+                    f"cannot infer rendering format from outfile {outfile!r} "
+                    "(provide format or an outfile ending in a format, such as .svg)"
+                )
+            message = f"unknown outfile suffix {suffix!r} (expected: {'.' + format!r})"
+            warnings.warn(message, graphviz.UnknownSuffixWarning, stacklevel=3)
+            return format
 
     return GraphDrawing
 
@@ -373,8 +542,9 @@ def draw_graph(
     color_by_grad=False,
     max_ops=MAX_OPS,
 ):
-    """The graph that produced `t` as a drawing: shows inline in Jupyter, `.source` is
-    the DOT text, `.render("graph.svg")` / `.render("graph.png")` writes a file.
-    Arguments as `to_dot`."""
+    """The graph that produced `t` as a drawing (a graphviz.Source whose format is
+    "svg"): shows inline in Jupyter, `.source` is the DOT text, `.render("graph.svg")` /
+    `.render("graph.png")` writes that file, and `render`, `view`, `pipe`, `save` take
+    graphviz's arguments.  Arguments as `to_dot`."""
     source = to_dot(t, show_data, show_grad, rankdir, steps, color_by_grad, max_ops)
-    return _graph_class()(source)
+    return _graph_class()(source, format="svg")
