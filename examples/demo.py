@@ -114,7 +114,7 @@ def write_outputs(losses, weights, biases, x, z, out_dir):
     except ImportError:
         print('(no matplotlib: pip install "tinygrad_edu[examples]" for the loss plot)')
     loss = 0.5 * ((seed_network.forward(weights, biases, x[:4]) - z[:4]) ** 2).mean()
-    loss.backward(retain_graph=True)  # keep the graph, to draw it with its gradients
+    loss.backward()  # the graph's structure outlives backward: draw it with its gradients
     try:
         path = os.path.join(out_dir, "graph.svg")
         tg.draw_graph(loss).render(path)

@@ -4,10 +4,12 @@ The network of examples/step_through_backprop.py (from the lecture "Neural Netwo
 y = w1 @ tanh(w0 * x + b0) + b1, 3 hidden units, fitted to a few points of x**(1/3)
 with the sum of squared errors.
 
-One backward pass runs inside `tg.trace_backward()`, with `retain_graph=True` so the graph
-is still there to draw afterwards.  The picture shows every tensor (values when small,
-gradients), every op numbered in the order backward visited it, and the parameters
-shaded.  It needs a renderer: a system Graphviz `dot`, or `pip install "tinygrad_edu[viz]"`.
+One plain backward pass runs inside `tg.trace_backward()`; the graph is drawn afterwards:
+its structure outlives backward, only the arrays the ops kept are freed.  The picture
+shows every op numbered in the order backward visited it (with what it kept for
+backward), every value (its gradient; "value freed" where backward freed it), and the
+parameters shaded with their values and gradients.  It needs a renderer: a system
+Graphviz `dot`, or `pip install "tinygrad_edu[viz]"`.
 
 `python examples/visualize_graph.py` writes out/graph_131.svg (out/ is not tracked by
 git).  `--out PATH` writes PATH instead (.svg or .png); the picture in README.md and
@@ -31,7 +33,11 @@ OUT_PATH = os.path.join("out", "graph_131.svg")  # untracked; --out docs/graph_1
 
 
 def build_loss(seed=0):
-    """The lecture's network and loss on NUM_POINTS points, as in step_through_backprop.py."""
+    """The lecture's network and loss on NUM_POINTS points, as in step_through_backprop.py.
+
+    Returns the loss and the parameters: a graph refers to its leaves weakly, so the caller
+    keeps the parameters alive to see them, and their gradients, in the drawing.
+    """
     rng = np.random.default_rng(seed)
     x_values = np.linspace(0.0, 1.0, NUM_POINTS).reshape(1, NUM_POINTS)
     y_values = x_values ** (1.0 / 3.0) + rng.normal(scale=NOISE, size=x_values.shape)
@@ -44,15 +50,15 @@ def build_loss(seed=0):
         p[name] = tg.Tensor(rng.normal(size=shape), requires_grad=True, name=name)
     hidden = (p["w0"] * x + p["b0"]).tanh()
     y_pred = p["w1"] @ hidden + p["b1"]
-    return ((y - y_pred) ** 2).sum()
+    return ((y - y_pred) ** 2).sum(), p
 
 
 def main(path=OUT_PATH, seed=0):
     """Run one traced backward pass and write the drawing to `path` (.svg or .png; its
     folder is made if missing).  Returns the trace (print it for the steps as a table)."""
-    loss = build_loss(seed)
+    loss, parameters = build_loss(seed)  # keep the parameters: drawn with their gradients
     with tg.trace_backward() as steps:
-        loss.backward(retain_graph=True)  # keep the graph: we draw it after backward
+        loss.backward()  # a plain backward: the graph can still be drawn afterwards
     drawing = tg.draw_graph(loss, steps=steps, rankdir=RANKDIR)
     written = drawing.render(path)  # a .svg or .png name: just the picture, at that path
     print(steps)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
+from tinygrad_edu.autograd import AccumulateGrad, topological_order
 
 
 def _t(values, device, requires_grad=True, dtype=None):
@@ -543,19 +544,40 @@ def test_dropping_the_loss_frees_the_graph_by_refcounting(device):
     gc.disable()  # the graph must be freed by reference counting alone (no cycles)
     try:
         mid = x * 2.0
-        ref = weakref.ref(mid)
+        node = weakref.ref(mid.grad_fn)
         loss = (mid.exp() * mid).sum()
         del mid
-        assert ref() is not None  # the graph holds it
+        assert node() is not None  # the graph holds the node (not the tensor)
         del loss
-        assert ref() is None
+        assert node() is None
         mid = x * 2.0
-        ref = weakref.ref(mid)
+        node = weakref.ref(mid.grad_fn)
         loss = (mid.exp() * mid).sum()
         del mid
         loss.backward()
+        assert node() is not None  # the structure outlives backward while loss lives
         del loss
-        assert ref() is None
+        assert node() is None
+    finally:
+        gc.enable()
+
+
+def test_the_graph_holds_no_intermediate_tensor(device):
+    # A tensor the user dropped is gone at once: the graph links nodes to nodes, and a
+    # node keeps arrays (only those its backward reads), never a Tensor.
+    x = _t([1.0, 2.0], device)
+    gc.disable()
+    try:
+        mid = x * 2.0
+        tensor = weakref.ref(mid)
+        loss = (mid.tanh() ** 2).sum()
+        del mid
+        assert tensor() is None
+        loss.backward()
+        assert tensor() is None and loss.grad_fn is not None
+        np.testing.assert_allclose(
+            x.grad.numpy(), 4 * np.tanh([2.0, 4.0]) * (1 - np.tanh([2.0, 4.0]) ** 2), rtol=1e-3
+        )
     finally:
         gc.enable()
 
@@ -571,7 +593,7 @@ def test_memory_stays_flat_over_training_iterations(device):
     peaks = {}
     tracemalloc.start()
     try:
-        for step in range(1, 201):
+        for step in range(1, 301):
             tracemalloc.reset_peak()
             h = (x * w + b).tanh()
             loss = ((h - 0.5) * (h - 0.5)).mean()
@@ -581,11 +603,11 @@ def test_memory_stays_flat_over_training_iterations(device):
                 b -= b.grad * 0.01
             w.grad = None
             b.grad = None
-            if step in (10, 200):
+            if step in (10, 300):
                 peaks[step] = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert peaks[200] <= 1.5 * peaks[10], peaks
+    assert peaks[300] <= 1.5 * peaks[10], peaks
 
 
 # ---- in-place changes -------------------------------------------------------------------------
@@ -772,3 +794,153 @@ def test_pow_gradients_away_from_zero_are_unchanged(device):
     # second order through the guarded formula: d2(x**2)/dx2 = 2, also at x = 0
     (g,) = (tg.grad((x**2.0).sum(), x, create_graph=True),)
     np.testing.assert_allclose(tg.grad(g.sum(), x).numpy(), [2.0, 2.0, 2.0])
+
+
+# ---- nodes link to nodes: next_functions, what each op keeps, when it is freed -----------
+
+
+def test_next_functions_lead_to_the_nodes_of_the_inputs(device):
+    x = _t([1.0, 2.0], device)
+    w = _t([0.5, -1.0], device)
+    loss = ((x * w).tanh() ** 2).sum()
+    pow_node = loss.grad_fn.next_functions[0][0]
+    assert loss.grad_fn.name == "Sum" and pow_node.name == "Pow"
+    (tanh_node, _), (constant, index) = pow_node.next_functions
+    assert tanh_node.name == "Tanh" and constant is None and index == 0  # the exponent 2
+    ((mul_node, _),) = tanh_node.next_functions
+    (acc_x, _), (acc_w, _) = mul_node.next_functions
+    assert isinstance(acc_x, AccumulateGrad) and acc_x.variable is x and acc_w.variable is w
+    assert acc_x.next_functions == () and (acc_x.shape, mul_node.shape) == ((2,), (2,))
+    loss.backward()  # a plain backward: the structure stays, only saved arrays go
+    assert loss.grad_fn.next_functions[0][0] is pow_node
+    assert pow_node.saved is None and mul_node.next_functions[1][0] is acc_w
+
+
+def test_a_leaf_used_twice_has_one_accumulate_node(device):
+    x = _t([1.0, 2.0], device)
+    y = x * x + x
+    (mul, _), (acc, _) = y.grad_fn.next_functions
+    assert mul.next_functions == ((acc, 0), (acc, 0))
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 5.0])
+
+
+def _kept(node):
+    """The names of the arguments of backward whose arrays a node keeps."""
+    return [
+        n for n, v in zip(("out", "x", "y"), node.saved) if isinstance(v, type(node.xp.zeros(0)))
+    ]
+
+
+def test_each_op_keeps_only_what_its_backward_reads(device):
+    x = _t([1.0, 2.0], device)
+    y = _t([3.0, 4.0], device)
+    assert _kept((x + y).grad_fn) == []  # d/dx (x + y) = 1: nothing
+    assert _kept(x.tanh().grad_fn) == ["out"]  # 1 - out**2
+    assert _kept((x * 2.0).grad_fn) == ["y"]  # d/dx = the constant; x is not needed
+    assert _kept((x * y).grad_fn) == ["x", "y"]  # each gradient reads the other input
+    z = _t([3.0, 4.0], device, requires_grad=False)
+    assert _kept((x * z).grad_fn) == ["y"]
+    assert _kept(x.exp().grad_fn) == ["out"] and _kept(x.log().grad_fn) == ["x"]
+    total = (x + y).sum()
+    assert _kept(total.grad_fn) == []  # only the shape: the node of its input records it
+    assert total.grad_fn.saved[1] is total.grad_fn.next_functions[0][0]
+    assert total.grad_fn.saved[1].shape == (2,)
+    w = _t([[1.0], [2.0]], device)
+    assert (w * z).grad_fn.saved[1] is w._accumulator  # a leaf's shape: its AccumulateGrad
+
+
+def test_a_chain_keeps_one_array_per_tanh_and_none_for_the_affine_steps(device):
+    x = _t(np.linspace(-1, 1, 50), device)
+    y = x
+    for _ in range(20):
+        y = (y * 1.005 + 0.001).tanh()
+    kept = {}
+    for node in topological_order(y.grad_fn):
+        if not isinstance(node, AccumulateGrad):
+            kept.setdefault(node.name, []).extend(_kept(node))
+    assert kept == {"Tanh": ["out"] * 20, "Add": [], "Mul": ["y"] * 20}  # y: the 1.005
+
+
+def test_saved_arrays_are_freed_as_soon_as_backward_has_used_them(device):
+    # While backward is still running (a hook on x fires when x's gradient is complete,
+    # which is after the ops behind it), the nodes already passed hold nothing.
+    x = _t([1.0, 2.0], device)
+    h = x.exp()
+    seen = []
+    h.register_hook(lambda g: seen.append((loss.grad_fn.saved, tanh.saved)))
+    out = h.tanh()
+    tanh = out.grad_fn
+    loss = (out * out).sum()
+    loss.backward()
+    assert seen == [(None, None)]
+    assert h.grad_fn.saved is None  # and Exp's own, after it ran
+
+
+def test_retain_graph_keeps_the_saved_arrays(device):
+    x = _t([1.0, 2.0], device)
+    loss = x.tanh().sum()
+    loss.backward(retain_graph=True)
+    ((tanh, _),) = loss.grad_fn.next_functions
+    assert _kept(tanh) == ["out"]
+
+
+def test_a_dropped_intermediate_is_dead_after_backward_while_loss_lives(device):
+    x = _t([1.0, 2.0], device)
+    h = (x * 3.0).exp()
+    ref = weakref.ref(h)
+    loss = h.sum()
+    del h
+    loss.backward()
+    assert ref() is None and loss.grad_fn is not None
+
+
+def test_inplace_change_through_a_view_is_detected():
+    # NumPy (and CuPy) arrays name the array a view shares memory with (`.base`); the
+    # strict test backend wraps arrays and cannot, so this runs on the CPU only.
+    w = _t([1.0, 2.0, 3.0], "cpu", requires_grad=False)
+    v = _t([1.0, 1.0, 1.0], "cpu")
+    loss = (w * v).sum()  # Mul keeps w (for v's gradient)
+    view = w[1:]  # shares w's memory
+    view += 1.0
+    with pytest.raises(RuntimeError, match="Mul: input 0 .* modified in place"):
+        loss.backward()
+
+
+def test_a_reads_declaration_with_an_unknown_name_is_a_clear_error():
+    class Bad(tg.Function):
+        reads = {"grad_x": "z"}
+
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, xp, grad, out, x):
+            return (grad * 2,)
+
+    with pytest.raises(ValueError, match="Bad.reads: 'z' is not one of out, x, y"):
+        Bad.apply(_t([1.0], "cpu"))
+
+
+def test_a_users_op_without_reads_keeps_output_and_inputs():
+    class Square(tg.Function):
+        def forward(self, x):
+            return x * x
+
+        def backward(self, xp, grad, out, x):
+            return (2 * x * grad,)
+
+    x = _t([3.0], "cpu")
+    y = Square.apply(x)
+    assert _kept(y.grad_fn) == ["out", "x"]
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0])
+
+
+def test_max_keeps_a_boolean_mask_not_its_input_and_backward_drops_it(device):
+    x = _t([[1.0, 5.0, 5.0], [2.0, 0.0, 1.0]], device)
+    out = x.max(axis=1)
+    node = out.grad_fn
+    assert _kept(node) == [] and node.hit.dtype == bool  # one byte per element
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
+    assert node.saved is None and node.hit is None

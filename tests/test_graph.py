@@ -24,6 +24,7 @@ import pytest
 
 import tinygrad_edu as tg
 from tinygrad_edu import autograd, graph
+from tinygrad_edu.autograd import AccumulateGrad
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -99,17 +100,34 @@ def parse_dot(text):
 
 
 def walk(root):
-    """(tensors, op outputs) reachable from `root`, by an explicit stack over grad_fn.inputs."""
-    tensors, seen, stack = [], set(), [root]
+    """(nodes, op nodes) reachable from tensor `root`, by an explicit stack over the
+    edges (next_functions), as a user would walk the graph."""
+    nodes, seen, stack = [], set(), [root.grad_fn]
     while stack:
-        t = stack.pop()
-        if id(t) in seen:
+        node = stack.pop()
+        if node is None or node in seen:
             continue
-        seen.add(id(t))
-        tensors.append(t)
-        if t.grad_fn is not None:
-            stack.extend(t.grad_fn.inputs)
-    return tensors, [t for t in tensors if t.grad_fn is not None]
+        seen.add(node)
+        nodes.append(node)
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return nodes, [n for n in nodes if isinstance(n, tg.Function)]
+
+
+def input_boxes(op):
+    """The drawn box of each input of op node `op`: its node's box, or "c" for a constant
+    the op kept (constant boxes are numbered c0, c1, ... as drawn); a constant it did not
+    keep is not drawn."""
+    boxes = []
+    for position, (next_node, _) in enumerate(op.next_functions):
+        if next_node is None:
+            kept = op.saved[position + 1]
+            if kept is not None and not isinstance(kept, autograd.Node):  # an array
+                boxes.append("c")
+        elif isinstance(next_node, AccumulateGrad):
+            boxes.append(f"leaf{next_node.seq}")
+        else:
+            boxes.append(f"t{next_node.seq}")
+    return boxes
 
 
 def network(device="cpu", seed=0):
@@ -138,8 +156,13 @@ NAMES = ["x", "y", "w0", "b0", "w1", "b1", "hidden", "y_pred"]
 PARAMETERS = ["w0", "b0", "w1", "b1"]
 
 
+def box(t):
+    """The name of the box of tensor `t` in the DOT text: the value its op made, or a leaf."""
+    return f"t{t.grad_fn.seq}" if t.grad_fn is not None else f"leaf{t._accumulator.seq}"
+
+
 def node_of(nodes, t):
-    return nodes[f"t{t._seq}"]
+    return nodes[box(t)]
 
 
 def load_example(name):
@@ -159,35 +182,43 @@ def test_dot_names_every_op_and_named_tensor(device):
     op_texts = [n["text"] for key, n in nodes.items() if key.startswith("op")]
     assert {text.split("\n")[0] for text in op_texts} == NETWORK_OPS
     for name in NAMES:
-        assert node_of(nodes, net[name])["text"].split("\n")[0] == name
-    # one node per tensor and per op of the real graph, and nothing else
-    tensors, outputs = walk(net["loss"])
-    expected = {f"t{t._seq}" for t in tensors} | {f"op{t._seq}" for t in outputs}
-    assert set(nodes) == expected
+        if name not in ("x", "y"):  # constants: the graph keeps arrays, not tensors
+            assert node_of(nodes, net[name])["text"].split("\n")[0] == name
+    # one box per op's value, per leaf and per constant an op kept, one ellipse per op,
+    # and nothing else
+    all_nodes, ops = walk(net["loss"])
+    expected = {f"t{op.seq}" for op in ops} | {f"op{op.seq}" for op in ops}
+    expected |= {f"leaf{n.seq}" for n in all_nodes if isinstance(n, AccumulateGrad)}
+    constants = [key for key in nodes if key.startswith("c")]
+    assert set(nodes) == expected | set(constants)
+    # x is kept by Mul (w0's gradient reads it) and the exponent 2 by Pow; y is not kept
+    constants = sorted(nodes[b]["text"] for b in constants)
+    assert [c.split("\n")[:2] for c in constants] == [["constant", "()"], ["constant", "(1, 4)"]]
 
 
 def test_dot_edges_are_the_graph(device):
     net = network(device)
     nodes, edges = parse_dot(tg.to_dot(net["loss"]))
-    _, outputs = walk(net["loss"])
-    assert len(outputs) == 8
-    for out in outputs:
-        op = f"op{out._seq}"
+    _, ops = walk(net["loss"])
+    assert len(ops) == 8
+    for node in ops:
+        op = f"op{node.seq}"
         incoming = [source for source, target in edges if target == op]
         outgoing = [target for source, target in edges if source == op]
-        assert incoming == [f"t{x._seq}" for x in out.grad_fn.inputs], type(out.grad_fn)
-        assert outgoing == [f"t{out._seq}"]
-    # every edge joins a tensor and an op, both drawn; no other edges
-    assert len(edges) == sum(len(out.grad_fn.inputs) + 1 for out in outputs)
+        incoming = ["c" if source.startswith("c") else source for source in incoming]
+        assert incoming == input_boxes(node), node
+        assert outgoing == [f"t{node.seq}"]
+    # every edge joins a box and an op, both drawn; no other edges
+    assert len(edges) == sum(len(input_boxes(node)) + 1 for node in ops)
     for source, target in edges:
         assert source in nodes and target in nodes
-        assert source[:2] != target[:2]
+        assert source.startswith("op") != target.startswith("op")
 
 
 def test_dot_of_a_tensor_used_twice_has_two_edges():
     a = tg.Tensor([1.0, 2.0], requires_grad=True, name="a")
     nodes, edges = parse_dot(tg.to_dot(a * a))
-    assert edges.count((f"t{a._seq}", next(k for k in nodes if k.startswith("op")))) == 2
+    assert edges.count((box(a), next(k for k in nodes if k.startswith("op")))) == 2
 
 
 def test_parameters_stand_out(device):
@@ -198,9 +229,12 @@ def test_parameters_stand_out(device):
         assert "filled" in node_of(nodes, net[name])["style"]
     colors = {node_of(nodes, net[name])["fillcolor"] for name in PARAMETERS}
     assert len(colors) == 1
-    for name in ["x", "y", "hidden", "y_pred"]:  # constants and intermediates: not filled
+    for name in ["hidden", "y_pred"]:  # intermediates: not filled
         assert "fillcolor" not in node_of(nodes, net[name]), name
         assert "filled" not in node_of(nodes, net[name])["style"], name
+    for key, n in nodes.items():
+        if key.startswith("c"):  # constants: not filled
+            assert "fillcolor" not in n and "filled" not in n["style"]
     assert all(n["fillcolor"] not in colors for k, n in nodes.items() if k.startswith("op"))
 
 
@@ -211,20 +245,35 @@ def test_values_shown_for_small_tensors_only(device):
     assert "data [0., 1., 2., 3., 4., 5., 6., 7.]" in node_of(nodes, small)["text"]
     assert "data" not in node_of(nodes, large)["text"]
     assert "(9,)" in node_of(nodes, large)["text"]  # its shape is still there
-    assert "data" not in parse_dot(tg.to_dot(small.sum(), show_data=False))[0][f"t{small._seq}"]
+    assert "data" not in parse_dot(tg.to_dot(small.sum(), show_data=False))[0][box(small)]
 
 
-def test_gradients_shown_after_backward(device):
+@pytest.mark.parametrize("retain", [False, True], ids=["plain-backward", "retain-graph"])
+def test_gradients_shown_after_backward(device, retain):
+    # After a plain loss.backward() the whole graph is still drawn: every op and leaf,
+    # the leaves' gradients, and intermediate values backward freed marked as freed.
     net = network(device)
     before, _ = parse_dot(tg.to_dot(net["loss"]))
     assert all("grad" not in node["text"] for node in before.values())
-    net["loss"].backward(retain_graph=True)
+    assert "value freed" not in tg.to_dot(net["loss"])
+    net["loss"].backward(retain_graph=retain)
     nodes, _ = parse_dot(tg.to_dot(net["loss"]))
+    assert set(nodes) == set(before) - (set() if retain else {k for k in before if k[0] == "c"})
     for name in PARAMETERS:
         (line,) = [row for row in node_of(nodes, net[name])["text"].split("\n") if "grad" in row]
         shown = [float(number) for number in re.findall(r"-?\d+\.\d*", line)]
         np.testing.assert_allclose(shown, net[name].grad.numpy().ravel(), atol=1e-3)
-    assert "grad" not in node_of(nodes, net["x"])["text"]
+    ops = [n["text"] for key, n in nodes.items() if key.startswith("op")]
+    freed = [n["text"] for key, n in nodes.items() if "value freed" in n["text"]]
+    if retain:  # everything kept is still there
+        assert not freed and all("keeps" in text for text in ops)
+        pow_node = net["loss"].grad_fn.next_functions[0][0]
+        error = f"t{pow_node.next_functions[0][0].seq}"  # y - y_pred, which Pow kept
+        assert "data" in nodes[error]["text"]
+    else:  # the values backward freed say so; the root (the loss) is alive and shown
+        assert all("freed by backward" in text for text in ops)
+        assert "value freed" in node_of(nodes, net["hidden"])["text"]
+        assert len(freed) == 7 and "data" in node_of(nodes, net["loss"])["text"]
     hidden, _ = parse_dot(tg.to_dot(net["loss"], show_grad=False))
     assert all("grad" not in node["text"] for node in hidden.values())
 
@@ -233,7 +282,7 @@ def test_op_parameters_shown(device):
     a = tg.Tensor(np.ones((2, 3)), requires_grad=True, device=device)
     nodes, _ = parse_dot(tg.to_dot(a.sum(axis=0).leaky_relu(0.2)))
     texts = sorted(n["text"] for key, n in nodes.items() if key.startswith("op"))
-    assert "Sum\naxes=(0,), keepdims=False" in texts
+    assert any(text.startswith("Sum\naxes=(0,), keepdims=False\nkeeps") for text in texts)
     assert any(text.startswith("LeakyRelu") and "0.2" in text for text in texts), texts
 
 
@@ -584,9 +633,9 @@ def test_long_chain_draws_without_recursion_and_is_summarised():
     ops = [key for key in nodes if key.startswith("op")]
     assert len(ops) == graph.MAX_OPS
     assert nodes["more"]["text"] == f"... {10_000 - graph.MAX_OPS} more ops not drawn"
-    assert len(nodes) <= 2 * graph.MAX_OPS + 3
-    assert f"op{y._seq}" in nodes  # the ops next to the output are the ones drawn
-    assert f"t{x._seq}" not in nodes
+    assert len(nodes) <= 2 * graph.MAX_OPS + 3  # the constant 1.0001: one box for all
+    assert f"op{y.grad_fn.seq}" in nodes  # the ops next to the output are the ones drawn
+    assert box(x) not in nodes
     for source, target in edges:
         assert source in nodes and target in nodes
 
@@ -599,7 +648,7 @@ def test_truncated_drawing_keeps_the_ops_nearest_the_output():
         chain = chain * 1.0001
     out = chain + b.exp()  # Exp is one step from the output
     nodes, _ = parse_dot(tg.to_dot(out, max_ops=10))
-    assert f"op{out.grad_fn.inputs[1]._seq}" in nodes
+    assert f"op{out.grad_fn.next_functions[1][0].seq}" in nodes
 
 
 # ---- trace_backward ----------------------------------------------------------------
@@ -608,17 +657,19 @@ def test_truncated_drawing_keeps_the_ops_nearest_the_output():
 def test_trace_order_is_the_engines_order(device):
     net = network(device)
     loss = net["loss"]
-    _, outputs = walk(loss)
-    expected = [t for t in reversed(autograd.topological_order(loss)) if t.grad_fn is not None]
-    fired = []  # hooks run when a tensor's gradient is complete, just before its op's backward
-    for t in outputs:
-        t.register_hook(lambda grad, t=t: fired.append(t))
+    _, ops = walk(loss)
+    order = autograd.topological_order(loss.grad_fn)
+    expected = [n for n in order if isinstance(n, tg.Function)]
+    fired = []  # hooks run when a value's gradient is complete, just before its op's backward
+    tensors = [net["loss"], net["y_pred"], net["hidden"]]  # the op outputs still alive
+    for t in tensors:
+        t.register_hook(lambda grad, t=t: fired.append(t.grad_fn))
     with tg.trace_backward() as steps:
         loss.backward()
-    assert [step.number for step in steps] == list(range(1, len(outputs) + 1))
-    assert [id(step.output) for step in steps] == [id(t) for t in fired]
-    assert [id(step.output) for step in steps] == [id(t) for t in expected]
-    assert [step.op for step in steps] == [type(t.grad_fn).__name__ for t in expected]
+    assert [step.number for step in steps] == list(range(1, len(ops) + 1))
+    assert [step.node for step in steps if step.node in fired] == fired
+    assert [step.node for step in steps] == expected
+    assert [step.op for step in steps] == [n.name for n in expected]
     backward_order = ["Sum", "Pow", "Sub", "Add", "MatMul", "Tanh", "Add", "Mul"]
     assert [step.op for step in steps] == backward_order
 
@@ -646,28 +697,40 @@ def _numpy_gradients(net):
 def test_trace_records_shapes_and_true_gradient_norms(device):
     net = network(device)
     loss = net["loss"]
-    _, outputs = walk(loss)
-    for t in outputs:
-        t.retain_grad()
-    inputs_of = {id(t): t.grad_fn.inputs for t in outputs}  # backward frees the edges
+    _, ops = walk(loss)
+    received = {}  # node -> the gradient its output received, seen by a hook on the node
+
+    def seen_by(node):
+        def hook(grad):
+            received[node] = grad.numpy()  # returns None: the gradient goes on unchanged
+
+        return hook
+
+    for node in ops:
+        node.hooks = [seen_by(node)]
     with tg.trace_backward() as steps:
         loss.backward()
     assert len(steps) == 8
+    constants = {"Sub": ["const", (1, 4)], "Pow": [(1, 4), ()], "Mul": [(3, 1), (1, 4)]}
     for step in steps:
-        out = step.output
-        inputs = inputs_of[id(out)]
-        assert step.out_shape == out.shape
-        assert step.in_shapes == [x.shape for x in inputs]
-        true = out.grad.numpy()
+        node = step.node
+        assert step.out_shape == node.shape
+        inputs = [next_node for next_node, _ in node.next_functions]
+        shapes = [x.shape if x is not None else None for x in inputs]
+        assert step.in_shapes == constants.get(step.op, shapes), step.op
+        true = received[node]
         norm, low, high, bad = step.grad_out
         assert norm == pytest.approx(np.linalg.norm(true), rel=1e-9)
         assert (low, high, bad) == pytest.approx((true.min(), true.max(), False))
         assert len(step.grads_in) == len(inputs)
         for x, stats in zip(inputs, step.grads_in):
-            if not x.requires_grad:
+            if x is None:
                 assert stats is None
+            elif isinstance(x, AccumulateGrad):
+                leaf_grad = x.variable.grad.numpy()
+                assert stats[0] == pytest.approx(np.linalg.norm(leaf_grad), rel=1e-9)
             else:
-                assert stats[0] == pytest.approx(np.linalg.norm(x.grad.numpy()), rel=1e-9)
+                assert stats[0] == pytest.approx(np.linalg.norm(received[x]), rel=1e-9)
     # and the engine's gradients are the true ones (the chain rule by hand, in NumPy)
     by_hand = _numpy_gradients(net)
     by_op = {step.op + str(step.out_shape): step for step in steps}
@@ -738,10 +801,10 @@ def test_trace_outside_the_block_records_nothing():
 def test_draw_graph_numbers_ops_in_backward_order(device):
     net = network(device)
     with tg.trace_backward() as steps:
-        net["loss"].backward(retain_graph=True)
+        net["loss"].backward()  # a plain backward: the graph can still be drawn
     nodes, _ = parse_dot(tg.draw_graph(net["loss"], steps=steps).source)
     for step in steps:
-        label = nodes[f"op{step.output._seq}"]["label"]
+        label = nodes[f"op{step.node.seq}"]["label"]
         assert label.split("\n")[0] == f"{step.number}. {step.op}"
     numbers = [n["label"].split(".")[0] for key, n in nodes.items() if key.startswith("op")]
     assert sorted(int(n) for n in numbers) == list(range(1, 9))
@@ -753,7 +816,7 @@ def test_color_by_grad_separates_small_and_large_gradients(device):
     small = tg.Tensor([1.0], requires_grad=True, name="small", device=device)
     large = tg.Tensor([1.0], requires_grad=True, name="large", device=device)
     loss = (small * 1e-6 + large * 1e6).sum()
-    loss.backward(retain_graph=True)
+    loss.backward()
     nodes, _ = parse_dot(tg.to_dot(loss, color_by_grad=True))
     pale = node_of(nodes, small)["fillcolor"]
     dark = node_of(nodes, large)["fillcolor"]

@@ -30,14 +30,16 @@ def _all_op_classes():
 
 
 def _classes_in_graph(root, into):
-    stack, seen = [root], set()
+    """Walk the nodes behind `root` along next_functions, noting each op class."""
+    stack, seen = [root.grad_fn], set()
     while stack:
-        t = stack.pop()
-        if id(t) in seen or t.grad_fn is None:
+        node = stack.pop()
+        if node is None or node in seen:
             continue
-        seen.add(id(t))
-        into.add(type(t.grad_fn).__name__)
-        stack.extend(t.grad_fn.inputs)
+        seen.add(node)
+        if isinstance(node, tg.Function):
+            into.add(type(node).__name__)
+        stack.extend(next_node for next_node, _ in node.next_functions)
 
 
 def _reach(op, reached):

@@ -25,7 +25,6 @@ from .autograd import (
     Function,
     detect_anomaly,
     enable_grad,
-    grad,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
@@ -46,7 +45,7 @@ from .creation import (
 from .functional import hessian, jacobian
 from .gradcheck import GradcheckError, gradcheck
 from .graph import RendererNotFoundError, draw_graph, to_dot, trace_backward
-from .ops.registry import REGISTRY, OpInfo
+from .registry import REGISTRY, OpInfo
 from .serialization import SerializationError, load, save
 from .tensor import (
     Tensor,
@@ -54,6 +53,7 @@ from .tensor import (
     concatenate,
     cross_entropy,
     from_dlpack,
+    grad,
     linear,
     log_softmax,
     maximum,
@@ -64,7 +64,7 @@ from .tensor import (
     where,
 )
 
-ops.REGISTRY = REGISTRY  # tg.ops.REGISTRY: registry.py needs Tensor, so it loads last
+ops.REGISTRY = REGISTRY  # also tg.ops.REGISTRY, next to the op classes it tests
 ops.OpInfo = OpInfo
 
 __version__ = "0.1.0"

@@ -1,53 +1,118 @@
-"""The autograd engine: the `Function` base class, grad mode, and backward.
+"""The autograd engine: graph nodes, grad mode, and the backward loop.
 
 What lives here:
-- `Function`: the base of every op.  `forward` computes on raw arrays; `backward`
-  turns the gradient of the output into gradients of the inputs.
+- `Function`: the base of every op, and so of every node of the graph.  `forward`
+  computes on raw arrays; `backward` turns the gradient of the output into gradients
+  of the inputs.  `reads` declares what backward needs, so a node keeps nothing else.
+- `AccumulateGrad`: the leaf's end of the graph; it adds the gradient into `leaf.grad`.
 - grad mode (`no_grad`, `enable_grad`, `set_grad_enabled`) and anomaly mode.
 - `topological_order` and `backward`: the loop a learner steps through.
-- `grad`: gradients of outputs with respect to chosen inputs, without touching `.grad`.
 
-What does not: the `Tensor` class (tensor.py) and the ops themselves (ops/).  This
-file never imports `Tensor`; tensor.py hands it over once with `register_tensor_type`.
+What does not: the `Tensor` class (tensor.py), `tg.grad` (tensor.py, built on
+`backward`) and the ops themselves (ops/).  This file never imports `Tensor`; tensor.py
+hands the class over once with `register_tensor_type`, for the two places that must
+make tensors (a leaf's `.grad`, and `create_graph=True`).
 
-How backward is called (docs/backward.md has the long version):
+The graph is made of nodes that link to nodes, as in PyTorch (docs/backward.md):
+
+    loss.grad_fn                      the node (op) that made `loss`
+    node.next_functions               ((node_or_None, 0), ...): one edge per input,
+                                      to the node that made that input (as PyTorch;
+                                      the engine reads the same as `node.next_nodes`)
+    AccumulateGrad.variable           a leaf that requires grad (the edge's end)
+    (None, 0)                         an input that needs no gradient
+
+No intermediate Tensor is referenced by the graph: a node keeps only the arrays its
+backward reads (`Function.reads`), and backward drops them as soon as it has used them.
+The structure (nodes, edges, shapes) stays, so a graph can be walked and drawn after
+`loss.backward()` for as long as `loss` is alive.
+
+How backward is called:
 
     grads = node.backward(xp, grad, out, *inputs)
 
-On the fast path (the usual `loss.backward()`), `grad`, `out` and `inputs` are raw
-arrays and `xp` is their array module (numpy or cupy): no tensors are made, so the
-backward pass costs little more than hand-written NumPy.  With `create_graph=True`
-the same code runs on Tensors and `xp` is the Tensor class (`xp.exp(x)` is then
+On the fast path (the usual `loss.backward()`), `grad` and the saved `out` and inputs
+are raw arrays and `xp` is their array module (numpy or cupy): no tensors are made, so
+the backward pass costs little more than hand-written NumPy.  An argument backward does
+not read is `None`; where `reads` asks only for `x.shape` (to undo broadcasting, say),
+`x` is the node that made x, which records x's shape and dtype (`node.shape`,
+`node.dtype`), so the array itself need not stay alive.  With `create_graph=True` the
+same code runs on Tensors and `xp` is the Tensor class (`xp.exp(x)` is then
 `Tensor.exp(x)`), so the backward pass is itself recorded and can be differentiated.
 One formula per op serves both.
 """
 
 import gc
+import itertools
 import operator
+import weakref
+
+from . import backend
 
 
 class _State:
     """Process-wide switches.  One object, so `apply` pays one attribute read."""
 
-    __slots__ = ("grad_enabled", "anomaly", "version", "tensor_type", "tracer")
+    __slots__ = ("grad_enabled", "anomaly", "version", "modified", "tensor_type", "apply", "tracer")
 
     def __init__(self):
         self.grad_enabled = True  # record graphs?  (no_grad turns it off)
         self.anomaly = False  # check every forward and backward for NaN/inf?
-        self.version = 0  # bumped by every in-place change of a tensor
+        self.version = -1  # the `seq` number taken by the latest in-place change
+        self.modified = {}  # id(array) -> (version, weakref) of its last in-place change
         self.tensor_type = None  # the Tensor class, set by tensor.py
+        self.apply = None  # tensor.apply, set by tensor.py (Function.apply calls it)
         self.tracer = None  # a graph.trace_backward recording backward steps, if any
 
 
 STATE = _State()
 
+# Names users gave to op outputs (`h.name = "hidden"`), by node: the graph holds no tensor,
+# so drawings and traces find the name here.  Weak: a name goes with its node.
+NAMES = weakref.WeakKeyDictionary()
 
-def register_tensor_type(tensor_type):
-    """Called once by tensor.py: lets the engine wrap arrays into Tensors."""
+# Numbers nodes in creation order: a node's inputs are made before it, so sorting by
+# this number is a topological order (see topological_order).
+next_seq = itertools.count().__next__
+
+
+def register_tensor_type(tensor_type, apply):
+    """Called once by tensor.py: the Tensor class, and the function that runs an op."""
     STATE.tensor_type = tensor_type
+    STATE.apply = apply
 
 
-class Function:
+class Node:
+    """What every node of the graph has (ops and leaves' accumulators alike).
+
+    - `next_nodes`: per input, the node that made it, or None where it needs no
+      gradient (the edges; `next_functions` shows them in PyTorch's form),
+    - `shape`, `dtype`: of the value whose gradient this node receives (an op's output,
+      or the leaf), so gradients can be checked and graphs drawn after backward,
+    - `seq`: creation number (the topological order),
+    - `hooks`: None, or functions run on the gradient this node receives
+      (`Tensor.register_hook`, `retain_grad`).
+    """
+
+    __slots__ = ("next_nodes", "shape", "dtype", "seq", "hooks", "__weakref__")
+
+    @property
+    def next_functions(self):
+        """The edges as PyTorch writes them: one `(node_or_None, 0)` per input."""
+        return tuple([(node, 0) for node in self.next_nodes])
+
+    @property
+    def name(self):
+        """The op's name, as PyTorch's `node.name()` without the call: "Tanh"."""
+        return type(self).__name__
+
+    @property
+    def ndim(self):
+        """The number of axes of the value this node stands for (see `Function.reads`)."""
+        return len(self.shape)
+
+
+class Function(Node):
     """Base class of every differentiable op (ours and users').
 
     A subclass writes:
@@ -57,21 +122,31 @@ class Function:
       `None` where `self.needs_input_grad[i]` is false.  Write it with operators,
       methods shared by arrays and Tensors (`.sum`, `.reshape`, `.T`, `.astype`) and
       functions from `xp`, so it works on both (see the module docstring).
+    - `reads` (optional): what backward reads, per input's gradient, e.g. for Mul
+      `{"grad_x": "y x.shape", "grad_y": "x y.shape"}`: the gradient of x reads the
+      value of y and the shape of x.  Names are `out`, `x` (first input), `y` (second
+      input); `name.shape` (or `name.dtype`) keeps only the shape and dtype: backward then
+      gets the node that made that input, which records both.  The node
+      keeps exactly what the gradients it must compute read, so `x * 2.0` keeps only
+      the 2.0.  Without `reads` (None) the node keeps the output and every input: always
+      correct, and what a user's op gets unless it says more.
 
     Call it with `MyOp.apply(*tensors, **params)`.
 
-    Fields set by `apply` when the node is recorded:
-    - `inputs`: the input Tensors (the graph's edges; the node never holds its output,
-      so dropping the loss frees the graph by reference counting),
-    - `saved`: the input arrays forward saw (what backward gets on the fast path),
-    - `needs_input_grad`: one bool per input,
-    - `stamp`: the in-place version counter when the node was made.
+    Fields set by `apply` when the node is recorded (besides Node's):
+    - `saved`: (out, x, y, ...) as backward receives them: an array where backward reads
+      the value, the input's own node where it reads only the shape (a node knows the
+      shape and dtype of its output), else None.  Set to
+      None once backward has used it (unless retain_graph), freeing the arrays.
+    - `needs_input_grad`: one bool per input.
     """
 
-    __slots__ = ("xp", "inputs", "saved", "needs_input_grad", "stamp")
+    __slots__ = ("xp", "saved", "needs_input_grad")
 
-    def __init__(self, xp):
-        self.xp = xp
+    reads = None  # what backward reads; None = the output and every input
+    # An op that keeps arrays on itself for backward (Max's mask) defines release(self)
+    # to drop them; the engine calls it with `saved`, once backward has used them.
+    release = None
 
     def forward(self, *arrays, **params):
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, *arrays)")
@@ -84,23 +159,115 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **params):
         """Run this op on Tensors (or numbers and arrays) and record it in the graph."""
-        from .tensor import apply  # tensor.py imports this module, so import late
-
-        return apply(cls, *inputs, **params)
-
-    def release(self):
-        """Drop what backward needs, and the edges to the inputs, so intermediate results
-        are freed right after backward; a later backward through this node fails clearly.
-        (Draw a graph after backward with `backward(retain_graph=True)`.)"""
-        self.saved = None
-        self.inputs = ()
+        return STATE.apply(cls, *inputs, **params)
 
     def __repr__(self):
-        inputs = getattr(self, "inputs", None)
-        if not inputs:
+        shape = getattr(self, "shape", None)
+        if shape is None:
             return f"<{type(self).__name__}>"
-        shown = ", ".join(f"{x.name or x.shape} {x.dtype}" for x in inputs)
-        return f"<{type(self).__name__} of {shown}>"
+        return f"<{type(self).__name__} {shape} {self.dtype}>"
+
+
+class AccumulateGrad(Node):
+    """The leaf's end of the graph: the gradient that reaches it is added to `leaf.grad`.
+
+    One per leaf that requires grad, made the first time an op records the leaf and kept
+    by the leaf (`Tensor._accumulator`), so every graph reaches the leaf through the same
+    node.  The node refers to its leaf weakly, so leaf and node do not keep each other
+    alive: `.variable` is the leaf, or None once the program has dropped it (nobody can
+    read that leaf's `.grad` any more, so backward skips it).
+    """
+
+    __slots__ = ("leaf",)
+
+    def __init__(self, variable):
+        self.leaf = weakref.ref(variable)
+        self.next_nodes = ()
+        self.shape = variable.data.shape
+        self.dtype = variable.data.dtype
+        self.seq = next_seq()  # before any node that uses the leaf: a topological order
+        self.hooks = None
+
+    @property
+    def variable(self):
+        """The leaf Tensor whose `.grad` this node fills (None if the leaf was dropped)."""
+        return self.leaf()
+
+    def __repr__(self):
+        return f"<AccumulateGrad {self.shape} {self.dtype}>"
+
+
+def accumulator(leaf):
+    """The AccumulateGrad node of a leaf that requires grad (made on first use)."""
+    node = leaf._accumulator
+    if node is None:
+        node = leaf._accumulator = AccumulateGrad(leaf)
+    return node
+
+
+def next_node(tensor):
+    """The node an op's edge to input `tensor` leads to: the op that made it, the leaf's
+    AccumulateGrad, or None for a tensor that needs no gradient (a constant)."""
+    node = tensor.grad_fn
+    if node is None and tensor.requires_grad:
+        node = tensor._accumulator or accumulator(tensor)
+    return node
+
+
+# ---- what a node keeps: its plan ---------------------------------------------------
+
+VALUE, SHAPE = 2, 1  # a saved argument: the array itself, or its node (shape and dtype)
+_INPUT_NAMES = ("x", "y", "z")
+_PLANS = {}  # op class -> {needs_input_grad: one code (VALUE, SHAPE, 0) per argument}
+
+
+def plan_one(fn):
+    """The plan of a one-input op (its input needs a gradient), cached by op class."""
+    codes = PLANS_ONE[fn] = plan(fn, (True,))
+    return codes
+
+
+def plan_two(fn):
+    """The plans of a two-input op, cached by op class as a table indexed by
+    [x.requires_grad][y.requires_grad] (no tuple to build and hash per op)."""
+    table = PLANS_TWO[fn] = (
+        (None, plan(fn, (False, True))),
+        (plan(fn, (True, False)), plan(fn, (True, True))),
+    )
+    return table
+
+
+PLANS_ONE = {}  # op class -> plan, for ops with one input
+PLANS_TWO = {}  # op class -> table of plans, for ops with two inputs
+
+
+def plan(fn, needs_input_grad):
+    """For op class `fn`, what to keep of (out, x, y, ...) when these inputs need a
+    gradient: the union of what their gradients read (`fn.reads`).  Cached."""
+    codes = _PLANS.get(fn, {}).get(needs_input_grad)
+    if codes is not None:
+        return codes
+    count = len(needs_input_grad) + 1
+    if fn.reads is None:
+        codes = (VALUE,) * count
+    else:
+        names = ("out",) + _INPUT_NAMES[: count - 1]
+        kept = [0] * count
+        for name, needed in zip(_INPUT_NAMES, needs_input_grad):
+            for word in fn.reads.get(f"grad_{name}", "").split() if needed else ():
+                what, _, attribute = word.partition(".")
+                if what not in names or attribute not in ("", "shape", "dtype"):
+                    raise ValueError(
+                        f"{fn.__name__}.reads: {word!r} is not one of out, x, y (optionally "
+                        ".shape or .dtype) for an op with {count - 1} inputs"
+                    )
+                position = names.index(what)
+                if attribute and position and not needs_input_grad[position - 1]:
+                    attribute = ""  # an input with no node to record its shape: keep it
+                kept[position] = max(kept[position], SHAPE if attribute else VALUE)
+        codes = tuple(kept)
+    _PLANS.setdefault(fn, {})[needs_input_grad] = codes
+    return codes
 
 
 # ---- grad mode ------------------------------------------------------------------
@@ -198,142 +365,98 @@ def check_finite(xp, array, what):
 
 
 def topological_order(*roots):
-    """Every tensor that needs a gradient and leads to `roots`, inputs before outputs.
+    """Every node that leads to `roots`, outputs first (the order backward visits them).
 
     Two steps, no recursion (a chain of 100,000 ops is fine):
-    1. collect the tensors reachable from `roots` with an explicit stack;
-    2. sort them by `_seq`, the number each tensor gets when it is made.  An op's
-       inputs always exist before its output, so creation order is a topological
-       order, and a deterministic one.
+    1. collect the nodes reachable from `roots` along the edges (`next_nodes`), with an
+       explicit stack;
+    2. sort them by `seq`, the number each node gets when it is made, newest first.
+       An op's inputs always exist before its output, so this is a topological order,
+       and a deterministic one.
     """
-    found = {id(root): root for root in roots}
+    found = set(roots)
     stack = list(roots)
     while stack:
-        node = stack.pop().grad_fn
-        if node is None:
-            continue
-        for x in node.inputs:
-            if x.requires_grad and id(x) not in found:
-                found[id(x)] = x
-                stack.append(x)
-    return sorted(found.values(), key=_creation_number)
+        for next_node in stack.pop().next_nodes:
+            if next_node is not None and next_node not in found:
+                found.add(next_node)
+                stack.append(next_node)
+    return sorted(found, key=_creation_number, reverse=True)
 
 
-_creation_number = operator.attrgetter("_seq")  # tensor -> its creation number (C-fast)
-
-
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False):
-    """Gradients of `outputs` with respect to `inputs`, returned, not stored in `.grad`.
-
-    `outputs` and `inputs` are Tensors or sequences of Tensors; `grad_outputs` gives
-    dL/d(output) for each output (may be None for outputs with one element).  An input
-    that the outputs do not depend on gets a gradient of zeros.
-    """
-    Tensor = STATE.tensor_type
-    single = isinstance(inputs, Tensor)
-    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
-    inputs = (inputs,) if single else tuple(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        grad_outputs = (grad_outputs,) * len(outputs)
-    if len(grad_outputs) != len(outputs):
-        raise ValueError(
-            f"tg.grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
-        )
-    for x in inputs:
-        if not isinstance(x, Tensor) or not x.requires_grad:
-            raise ValueError("tg.grad: every input must be a Tensor with requires_grad=True")
-    if retain_graph is None:
-        retain_graph = create_graph
-    wanted = {id(x): None for x in inputs}
-    roots, root_grads = [], []
-    for out, g in zip(outputs, grad_outputs):
-        if not out.requires_grad:
-            raise RuntimeError(
-                f"tg.grad: output of shape {out.shape} does not require grad "
-                "(it was computed under no_grad or from constants only)"
-            )
-        roots.append(out)
-        root_grads.append(out._initial_grad(g, create_graph, "tg.grad"))
-    backward(tuple(roots), tuple(root_grads), retain_graph, create_graph, wanted)
-    results = []
-    for x in inputs:
-        g = wanted[id(x)]
-        if g is None:
-            g = Tensor(x.xp.zeros_like(x.data), device=x.device)
-        elif not create_graph:
-            g = Tensor._wrap(_as_array(g, x.device), x.device)
-        results.append(g)
-    return results[0] if single else tuple(results)
+_creation_number = operator.attrgetter("seq")  # node -> its creation number (C-fast)
 
 
 def backward(roots, grads, retain_graph=False, create_graph=False, wanted=None):
-    """Backpropagate: pass each tensor's gradient to its inputs, outputs first.
+    """Backpropagate: pass each node's gradient to the nodes of its inputs, outputs first.
 
-    `roots` is a Tensor (or a tuple of them) and `grads` its gradient dL/d(root): an
-    array, or a Tensor when `create_graph`.  Leaves that require grad receive their
+    `roots` is a tuple of nodes (`loss.grad_fn`) and `grads` their gradients dL/d(root):
+    arrays, or Tensors when `create_graph`.  Leaves that require grad receive their
     gradient in `.grad` (added to what is there).  `tg.grad` passes `wanted`, a dict
-    {id(tensor): None}; gradients of those tensors are then captured there instead.
+    {node: None}; the gradients reaching those nodes are captured there instead, and no
+    `.grad` is touched.
     """
-    if not isinstance(roots, tuple):
-        roots, grads = (roots,), (grads,)
-    Tensor = STATE.tensor_type
     order = topological_order(*roots)
-    pending = {}  # gradients not yet passed on, by tensor id
+    pending = {}  # gradients not yet passed on, by node
     for root, g in zip(roots, grads):
-        pending[id(root)] = g if id(root) not in pending else pending[id(root)] + g
+        pending[root] = g if root not in pending else pending[root] + g
     # ids of arrays a leaf's .grad must not share: the caller's own gradients, and arrays
     # already stored in another leaf's .grad during this pass
     stored = {id(g) for g in grads}
     anomaly = STATE.anomaly
+    last_inplace = STATE.version  # hooks aside, nothing changes arrays during backward
     tracer = STATE.tracer  # `with tg.trace_backward()` records each step
     with set_grad_enabled(create_graph), _paused_gc():
-        for tensor in reversed(order):
-            grad = pending.pop(id(tensor), None)
+        for node in order:
+            grad = pending.pop(node, None)
             if grad is None:
                 continue
-            if tensor._hooks is not None:
-                grad = _call_hooks(tensor, grad, create_graph)
-            node = tensor.grad_fn
-            if node is None or tensor._retains_grad or wanted is not None:
-                if wanted is None:  # a leaf keeps its gradient (added to any before)
-                    _accumulate(tensor, grad, create_graph, stored)
-                elif id(tensor) in wanted:  # tg.grad: hand it back instead
-                    wanted[id(tensor)] = grad
-                if node is None:
-                    continue
+            if node.hooks is not None:
+                grad = _call_hooks(node, grad, create_graph, wanted is None)
+            if wanted is not None and node in wanted:  # tg.grad: hand it back
+                wanted[node] = grad
+            if type(node) is AccumulateGrad:  # a leaf: its gradient is complete
+                if wanted is None:
+                    _accumulate(node.variable, grad, create_graph, stored)
+                continue
             if node.saved is None:
                 raise RuntimeError(
                     f"backward through {type(node).__name__} a second time: its saved "
                     "values were freed by the first backward. Pass retain_graph=True to "
                     "the first backward() if you need to backpropagate twice."
                 )
-            if node.stamp != STATE.version:
-                _check_versions(node, tensor)
+            if node.seq < last_inplace:  # an in-place change since the node was made
+                _check_versions(node)
             if create_graph:
-                grads_in = node.backward(Tensor, grad, tensor, *node.inputs)
+                saved = _saved_tensors(node, grad.device)
+                grads_in = node.backward(STATE.tensor_type, grad, *saved)
             else:
-                grads_in = node.backward(node.xp, grad, tensor.data, *node.saved)
-            if type(grads_in) is not tuple or len(grads_in) != len(node.inputs):
+                grads_in = node.backward(node.xp, grad, *node.saved)
+            if type(grads_in) is not tuple or len(grads_in) != len(node.next_nodes):
                 grads_in = _check_gradient_count(node, grads_in)
             if tracer is not None:
-                tracer.record(node, tensor, grad, grads_in)
-            for x, grad_x in zip(node.inputs, grads_in):
-                if grad_x is None or not x.requires_grad:
+                tracer.record(node, grad, grads_in)
+            if not retain_graph:
+                node.saved = None  # the activations go now; the edges stay
+                if node.release is not None:
+                    node.release()
+            for next_node, grad_x in zip(node.next_nodes, grads_in):
+                if next_node is None or grad_x is None:
                     continue
-                if grad_x.shape != x.data.shape:
+                if grad_x.shape != next_node.shape:
                     raise RuntimeError(
                         f"{type(node).__name__}.backward returned a gradient of shape "
-                        f"{tuple(grad_x.shape)} for an input of shape {x.shape}"
+                        f"{tuple(grad_x.shape)} for an input of shape {next_node.shape}"
                     )
-                if grad_x.dtype is not x.data.dtype and grad_x.dtype != x.data.dtype:
-                    grad_x = grad_x.astype(x.data.dtype)  # e.g. a float64 constant met float32
+                if grad_x.dtype is not next_node.dtype and grad_x.dtype != next_node.dtype:
+                    grad_x = grad_x.astype(next_node.dtype)  # a float64 constant met float32
                 if anomaly:
                     data = grad_x.data if create_graph else grad_x
-                    check_finite(x.xp, data, f"the backward of {type(node).__name__}")
-                key = id(x)
-                pending[key] = grad_x if key not in pending else pending[key] + grad_x
-            if not retain_graph:
-                node.release()  # a second backward then fails clearly
+                    check_finite(node.xp, data, f"the backward of {type(node).__name__}")
+                if next_node in pending:
+                    pending[next_node] = pending[next_node] + grad_x
+                else:
+                    pending[next_node] = grad_x
 
 
 class _paused_gc:
@@ -357,17 +480,43 @@ class _paused_gc:
 def _check_gradient_count(node, grads_in):
     """backward must return a tuple (or list) with one entry per input; say so clearly."""
     name = type(node).__name__
+    count = len(node.next_nodes)
     if not isinstance(grads_in, (tuple, list)):
         raise RuntimeError(
             f"{name}.backward returned {type(grads_in).__name__}; it must return a tuple "
             f"with one gradient (or None) per input, e.g. `return (grad_x,)`"
         )
-    if len(grads_in) != len(node.inputs):
+    if len(grads_in) != count:
         raise RuntimeError(
-            f"{name}.backward returned {len(grads_in)} gradients for {len(node.inputs)} "
+            f"{name}.backward returned {len(grads_in)} gradients for {count} "
             "inputs; return one per input (None where no gradient is needed)"
         )
     return tuple(grads_in)
+
+
+def _saved_tensors(node, device):
+    """create_graph=True: the saved arrays as Tensors linked into the graph, so the
+    recorded backward is differentiable: `out` as the output of `node` itself, an input
+    as the output of its own node (or the leaf it is), a constant as a constant."""
+    wrap = STATE.tensor_type._wrap
+    out, *inputs = node.saved
+    values = [out]
+    if _is_array(out):
+        values[0] = wrap(out, device, requires_grad=True)
+        values[0].grad_fn = node
+    for next_node, value in zip(node.next_nodes, inputs):
+        if _is_array(value):
+            value = wrap(value, device, next_node is not None)
+            if type(next_node) is AccumulateGrad:
+                value._accumulator = next_node  # gradients reach the real leaf
+            elif next_node is not None:
+                value.grad_fn = next_node
+        values.append(value)
+    return values
+
+
+def _is_array(value):
+    return value is not None and not isinstance(value, Node)
 
 
 def _as_array(value, device):
@@ -379,6 +528,8 @@ def _as_array(value, device):
 
 def _accumulate(tensor, grad, create_graph, stored):
     """Add `grad` into `tensor.grad` (a Tensor), never changing an array in place."""
+    if tensor is None:  # the leaf was dropped by the user: nobody can read its .grad
+        return
     Tensor = STATE.tensor_type
     if not create_graph:
         if type(grad) is not tensor.device.array_type:
@@ -398,31 +549,83 @@ def _accumulate(tensor, grad, create_graph, stored):
         tensor._grad = tensor._grad + grad
 
 
-def _call_hooks(tensor, grad, create_graph):
-    """Run `register_hook` functions; each sees the gradient and may return a new one."""
+class RetainGrad:
+    """The hook `Tensor.retain_grad()` adds: stores the gradient into the tensor, which
+    it holds weakly, so the graph keeps no intermediate tensor alive."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor):
+        self.tensor = weakref.ref(tensor)
+
+    def __call__(self, grad):
+        tensor = self.tensor()
+        if tensor is not None:
+            if not STATE.grad_enabled:  # a plain backward: a copy, never a shared array
+                grad = STATE.tensor_type._wrap(grad.data.copy(), grad.device)
+            tensor._grad = grad if tensor._grad is None else tensor._grad + grad
+
+
+def _call_hooks(node, grad, create_graph, store):
+    """Run `register_hook` functions; each sees the gradient and may return a new one.
+    `store` is False for tg.grad, which fills no `.grad` (so retain_grad's hook waits)."""
     Tensor = STATE.tensor_type
-    value = grad if create_graph else Tensor._wrap(_as_array(grad, tensor.device), tensor.device)
-    for hook in tensor._hooks:
+    if create_graph:
+        value = grad
+    else:
+        device = backend.device_of_array(grad) or backend.CPU
+        value = Tensor._wrap(_as_array(grad, device), device)
+    for hook in node.hooks:
+        if not store and type(hook) is RetainGrad:
+            continue
         result = hook(value)
         if result is not None:
-            if not isinstance(result, Tensor) or result.shape != tensor.shape:
+            if not isinstance(result, Tensor) or result.shape != node.shape:
                 raise RuntimeError(
-                    f"a hook registered on a tensor of shape {tensor.shape} returned "
+                    f"a hook registered on a tensor of shape {node.shape} returned "
                     f"{result!r}; it must return None or a Tensor of the same shape"
                 )
             value = result
     return value if create_graph else value.data
 
 
-def _check_versions(node, out):
-    """Raise if an input (or the output) of `node` was changed in place after it ran."""
-    for position, x in enumerate(node.inputs + (out,)):
-        version = x._version[0] if type(x._version) is list else x._version  # see detach()
-        if version > node.stamp:
-            which = "its output" if position == len(node.inputs) else f"input {position}"
-            raise RuntimeError(
-                f"{type(node).__name__}: {which} (shape {x.shape}, {x.dtype}) was modified "
-                "in place after the forward pass, so the saved values are stale and the "
-                "gradient would be wrong. Compute out of place (x = x + y) or run the "
-                "in-place change after backward()."
-            )
+def note_inplace(array):
+    """Record that `array` (and the array it is a view of) was changed in place.
+
+    Nothing is paid per op for this check: an in-place change takes a number from the
+    same counter as nodes (`seq`), so "changed after the node was made" is "a larger
+    number", and backward looks here for a node's saved arrays only when some in-place
+    change happened since it was made (`node.seq < STATE.version`).  Entries are by
+    id(array); one left from an array that has since died never matches wrongly, because
+    an array that reuses its id was made later, so every node that saved it is newer.
+    """
+    STATE.version = next_seq()
+    modified = STATE.modified
+    if len(modified) > 4096:  # forget the arrays that died
+        for key in [k for k, (_, ref) in modified.items() if ref is not None and ref() is None]:
+            del modified[key]
+    for a in (array, array.base):
+        if a is not None:
+            try:
+                ref = weakref.ref(a)
+            except TypeError:  # an array type without weak references: kept by id only
+                ref = None
+            modified[id(a)] = (STATE.version, ref)
+
+
+def _check_versions(node):
+    """Raise if a value `node` saved (an input, or its output) was changed in place
+    after the node was made: backward would read stale values."""
+    for position, value in enumerate(node.saved):
+        if not _is_array(value):
+            continue
+        for a in (value, value.base):
+            version = STATE.modified.get(id(a), (-1, None))[0] if a is not None else -1
+            if version > node.seq:
+                which = "its output" if position == 0 else f"input {position - 1}"
+                raise RuntimeError(
+                    f"{type(node).__name__}: {which} (shape {tuple(value.shape)}, "
+                    f"{value.dtype}) was modified in place after the forward pass, so the "
+                    "saved values are stale and the gradient would be wrong. Compute out of "
+                    "place (x = x + y) or run the in-place change after backward()."
+                )

@@ -11,9 +11,9 @@ What does not: the engine (autograd.py) and the ops (ops/).  docs/backward.md, s
 "Jacobians and Hessians", has a worked example.
 """
 
-from .autograd import enable_grad, grad
+from .autograd import enable_grad
 from .creation import arange, zeros, zeros_like
-from .tensor import Tensor, stack
+from .tensor import Tensor, grad, stack
 
 
 def jacobian(fn, inputs, create_graph=False, strict=False):

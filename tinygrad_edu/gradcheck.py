@@ -12,8 +12,7 @@ How (docs/gradcheck.md has the long version):
 
 import numpy
 
-from . import autograd
-from .tensor import Tensor
+from .tensor import Tensor, grad
 
 
 class GradcheckError(AssertionError):
@@ -49,7 +48,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     ]
     needs = [out for out in outputs if out.requires_grad]
     if needs:
-        grads = autograd.grad(
+        grads = grad(
             [out for out in outputs if out.requires_grad],
             checked,
             [w for out, w in zip(outputs, weights) if out.requires_grad],

@@ -57,38 +57,43 @@ def _stats(value):
 
 
 class BackwardStep:
-    """One step of the backward pass: `op` turned `grad_out` into `grads_in`."""
+    """One step of the backward pass: the op `node` turned `grad_out` into `grads_in`."""
 
-    __slots__ = (
-        "number",
-        "op",
-        "node",
-        "output",
-        "in_shapes",
-        "out_shape",
-        "grad_out",
-        "grads_in",
-        "leaves",
-    )
+    __slots__ = ("number", "op", "node", "in_shapes", "out_shape", "grad_out", "grads_in", "leaves")
 
-    def __init__(self, number, node, output, grad, grads_in):
+    def __init__(self, number, node, grad, grads_in):
         self.number = number
         self.node = node
         self.op = type(node).__name__
-        self.output = output
-        self.in_shapes = [x.shape for x in node.inputs]
-        self.out_shape = output.shape
+        self.in_shapes = input_shapes(node)
+        self.out_shape = node.shape
         self.grad_out = _stats(grad)
         self.grads_in = [None if g is None else _stats(g) for g in grads_in]
         # (name, shape, gradient stats) of the leaves this step passed a gradient to
         self.leaves = [
-            (_label(x), x.shape, stats)
-            for x, stats in zip(node.inputs, self.grads_in)
-            if stats is not None and x.grad_fn is None and x.requires_grad
+            (_leaf_label(next_node), next_node.shape, stats)
+            for next_node, stats in zip(node.next_nodes, self.grads_in)
+            if stats is not None and type(next_node) is autograd.AccumulateGrad
         ]
 
     def __repr__(self):
         return f"<BackwardStep {self.number}: {self.op} {self.in_shapes} -> {self.out_shape}>"
+
+
+def input_shapes(node):
+    """The shape of each input of an op node, from the node it links to, or from what the
+    node saved; a constant whose value the node did not keep shows as "const"."""
+    shapes = []
+    saved = node.saved or ()
+    for position, next_node in enumerate(node.next_nodes):
+        value = saved[position + 1] if position + 1 < len(saved) else None
+        if next_node is not None:
+            shapes.append(next_node.shape)
+        elif value is not None:
+            shapes.append(tuple(value.shape))
+        else:
+            shapes.append("const")
+    return shapes
 
 
 class BackwardTrace(list):
@@ -134,9 +139,9 @@ class trace_backward:
         autograd.STATE.tracer = self.previous
         return False
 
-    def record(self, node, output, grad, grads_in):
+    def record(self, node, grad, grads_in):
         """Called by the engine (autograd.backward) after each op's backward."""
-        self.steps.append(BackwardStep(len(self.steps) + 1, node, output, grad, grads_in))
+        self.steps.append(BackwardStep(len(self.steps) + 1, node, grad, grads_in))
 
 
 # ---- DOT text ----------------------------------------------------------------------
@@ -144,6 +149,13 @@ class trace_backward:
 
 def _label(t):
     return t.name if t.name is not None else f"{t.shape}"
+
+
+def _leaf_label(node):
+    """The label of the leaf behind an AccumulateGrad node: its name, or its shape; a leaf
+    the program has dropped (the graph holds leaves weakly) says so."""
+    leaf = node.variable
+    return _label(leaf) if leaf is not None else f"{node.shape} (dropped)"
 
 
 def _values(array, limit=SMALL):
@@ -170,19 +182,48 @@ def _op_params(node):
 
 
 def _collect(roots):
-    """Tensors reachable from `roots`, nearest the output first (breadth-first with a
-    queue, no recursion), so a shortened drawing keeps the ops next to the output."""
-    tensors, seen = [], set()
-    queue = collections.deque(roots)
+    """Op and leaf nodes reachable from `roots` (Tensors), nearest the output first
+    (breadth-first with a queue, no recursion), so a shortened drawing keeps the ops next
+    to the output."""
+    nodes, seen = [], set()
+    queue = collections.deque(r._node() for r in roots if r.requires_grad)
     while queue:
-        t = queue.popleft()
-        if id(t) in seen:
+        node = queue.popleft()
+        if node is None or node in seen:
             continue
-        seen.add(id(t))
-        tensors.append(t)
-        if t.grad_fn is not None:
-            queue.extend(t.grad_fn.inputs)
-    return tensors
+        seen.add(node)
+        nodes.append(node)
+        queue.extend(node.next_nodes)
+    return nodes
+
+
+def _kept_values(ops):
+    """{node: array} for every op output some node still holds: the op itself (`out`)
+    or an op that saved it as an input.  Everything else was never kept or was freed."""
+    values = {}
+    for node in ops:
+        if node.saved is None:
+            continue
+        if _is_array(node.saved[0]):
+            values[node] = node.saved[0]
+        for next_node, value in zip(node.next_nodes, node.saved[1:]):
+            if next_node is not None and _is_array(value):
+                values.setdefault(next_node, value)
+    return values
+
+
+def _is_array(value):
+    return value is not None and not isinstance(value, autograd.Node)
+
+
+def _kept(node):
+    """What an op node keeps for backward ("out, y"), or that backward freed it."""
+    if node.saved is None:
+        return "saved values freed by backward"
+    names = ("out", "x", "y", "z")
+    kept = [names[i] if i < len(names) else f"input {i}" for i, v in enumerate(node.saved)]
+    kept = [name for name, value in zip(kept, node.saved) if _is_array(value)]
+    return "keeps " + (", ".join(kept) if kept else "nothing")
 
 
 def _grad_color(norm, lo, hi):
@@ -214,31 +255,29 @@ def to_dot(
     output are drawn, with one node saying how many were left out.
     """
     roots = list(t) if isinstance(t, (list, tuple)) else [t]
-    tensors = _collect(roots)
-    # Nodes are named by creation number: tensor t17, and op17 for the op that made it.
-    # The same script gives the same text (a drawing committed to git changes only when
-    # the graph does), unlike names made from id().
-    tname = {id(x): f"t{x._seq}" for x in tensors}
-    oname = {id(x.grad_fn): f"op{x._seq}" for x in tensors if x.grad_fn is not None}
-    step_of = {}
-    grad_of = {}  # id(tensor) -> gradient stats from the trace
-    if steps is not None:
-        for step in steps:
-            step_of[id(step.node)] = step.number
-            grad_of[id(step.output)] = step.grad_out
-    ops = [x for x in tensors if x.grad_fn is not None]
+    nodes = _collect(roots)
+    ops = [n for n in nodes if isinstance(n, autograd.Function)]
     drawn_ops = ops[:max_ops]
     hidden = len(ops) - len(drawn_ops)
-    drawn = {id(x) for x in drawn_ops}
-    for x in drawn_ops:
-        drawn.update(id(i) for i in x.grad_fn.inputs)
-    drawn.update(id(r) for r in roots)
+    # Boxes are named by creation number: t17 for the value op17 made, leaf5 for a leaf.
+    # The same script gives the same text (a drawing committed to git changes only when
+    # the graph does), unlike names made from id().
+    root_of = {r._node(): r for r in roots if r.requires_grad}  # the tensors we were given
+    values = _kept_values(ops)
+    step_of = {}
+    grad_of = {}  # node -> gradient stats of its output, from the trace
+    if steps is not None:
+        for step in steps:
+            step_of[step.node] = step.number
+            grad_of[step.node] = step.grad_out
+    leaves = [n for n in nodes if type(n) is autograd.AccumulateGrad]
+    alive = [n.variable for n in leaves if n.variable is not None]
 
-    norms = [s[0] for s in grad_of.values() if s] + [
-        _stats(x._grad)[0] for x in tensors if x._grad is not None
-    ]
+    norms = [s[0] for s in grad_of.values() if s]
+    norms += [_stats(x._grad)[0] for x in alive if x._grad is not None]
     logs = [math.log10(n + 1e-30) for n in norms if math.isfinite(n)]
     lo, hi = (min(logs), max(logs)) if logs else (0.0, 1.0)
+    colors = (color_by_grad, lo, hi)
 
     lines = [
         "digraph tinygrad_edu {",
@@ -246,54 +285,111 @@ def to_dot(
         '  node [fontname="Helvetica", fontsize=10];',
         '  edge [color="#555555"];',
     ]
-    for x in tensors:
-        if id(x) not in drawn:
+    drawn_leaves = set()
+    for node in drawn_ops:
+        for next_node in node.next_nodes:
+            if type(next_node) is autograd.AccumulateGrad:
+                drawn_leaves.add(next_node)
+    drawn_leaves.update(n for n in root_of if type(n) is autograd.AccumulateGrad)
+    for leaf in leaves:
+        if leaf not in drawn_leaves:
             continue
-        rows = [f"<b>{html.escape(_label(x))}</b>"]
-        if x.name is not None:
-            rows.append(html.escape(str(x.shape)))
-        rows.append(
-            html.escape(str(x.dtype)) + ("" if x.device.name == "cpu" else f" {x.device.name}")
-        )
-        if show_data:
-            values = _values(x.data)
-            if values is not None:
-                rows.append("data " + html.escape(values))
-        grad_stats = None
-        if show_grad:
-            if x._grad is not None:
-                grad_stats = _stats(x._grad)
-                values = _values(x._grad.data)
-                rows.append("grad " + html.escape(values if values else f"|g|={grad_stats[0]:.3g}"))
-            elif id(x) in grad_of and grad_of[id(x)] is not None:
-                grad_stats = grad_of[id(x)]
-                rows.append(f"grad |g|={grad_stats[0]:.3g}")
-        is_parameter = x.grad_fn is None and x.requires_grad
-        style = 'style="filled,rounded", fillcolor="#cfe8ff"' if is_parameter else 'style="rounded"'
-        if color_by_grad and grad_stats is not None:
-            style = f'style="filled,rounded", fillcolor="{_grad_color(grad_stats[0], lo, hi)}"'
-        if is_parameter:
-            style += ", penwidth=2.5"  # parameters stand out, whatever the fill
-        label = "<" + "<br/>".join(rows) + ">"
-        lines.append(f"  {tname[id(x)]} [shape=box, {style}, label={label}];")
-    for x in drawn_ops:
-        node = x.grad_fn
-        name = type(node).__name__
+        x = leaf.variable
+        if x is None:  # the graph holds leaves weakly: this one the program has dropped
+            rows = _tensor_rows(leaf, f"{leaf.shape} (dropped)", None, None, None)
+            lines.append(_box(f"leaf{leaf.seq}", rows, True, None, None, colors))
+            continue
+        grad = x._grad if show_grad else None
+        rows = _tensor_rows(x, x.name, x.data if show_data else None, grad, None)
+        lines.append(_box(f"leaf{leaf.seq}", rows, True, grad, None, colors))
+    constants = {}  # id(array) -> the name of its box
+    drawn = set(drawn_ops)
+    for node in drawn_ops:  # values made by ops left out of a shortened drawing
+        for edge_end in node.next_nodes:
+            if isinstance(edge_end, autograd.Function) and edge_end not in drawn:
+                drawn.add(edge_end)
+                rows = _tensor_rows(edge_end, None, values.get(edge_end), None, None)
+                lines.append(_box(f"t{edge_end.seq}", rows, False, None, None, colors))
+    for node in drawn_ops:
+        root = root_of.get(node)
+        value = root.data if root is not None else values.get(node)
+        grad = root._grad if root is not None and show_grad else None
+        stats = grad_of.get(node) if show_grad else None
+        name = root.name if root is not None else autograd.NAMES.get(node)
+        rows = _tensor_rows(node, name, value if show_data else None, grad, stats)
+        if value is None and show_data and node.saved is None and root is None:
+            rows.append("<i>value freed</i>")
+        lines.append(_box(f"t{node.seq}", rows, False, grad, stats, colors))
         params = _op_params(node)
-        number = step_of.get(id(node))
-        text = (f"{number}. " if number is not None else "") + name
+        number = step_of.get(node)
+        text = (f"{number}. " if number is not None else "") + type(node).__name__
         if params:
             text += "\n" + params
+        text += "\n" + _kept(node)
         label = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        op = oname[id(node)]
+        op = f"op{node.seq}"
         lines.append(f'  {op} [shape=ellipse, style=filled, fillcolor="#fff3c4", label="{label}"];')
-        for i in node.inputs:
-            lines.append(f"  {tname[id(i)]} -> {op};")
-        lines.append(f"  {op} -> {tname[id(x)]};")
+        saved = node.saved or ()
+        for position, next_node in enumerate(node.next_nodes):
+            if next_node is None:  # a constant: drawn only where the op kept its value
+                value = saved[position + 1] if position + 1 < len(saved) else None
+                if not _is_array(value):
+                    continue
+                const = constants.get(id(value))
+                if const is None:  # one box per constant, however many ops share it
+                    const = constants[id(value)] = f"c{len(constants)}"
+                    rows = _tensor_rows(value, "constant", value if show_data else None, None, None)
+                    style = 'shape=box, style="dashed,rounded"'
+                    lines.append(f"  {const} [{style}, label={_html(rows)}];")
+                lines.append(f"  {const} -> {op};")
+            elif type(next_node) is autograd.AccumulateGrad:
+                lines.append(f"  leaf{next_node.seq} -> {op};")
+            else:
+                lines.append(f"  t{next_node.seq} -> {op};")
+        lines.append(f"  {op} -> t{node.seq};")
     if hidden:
         lines.append(f'  more [shape=note, label="... {hidden} more ops not drawn"];')
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _tensor_rows(x, name, value, grad, grad_stats):
+    """The rows of a value's box: name (or shape), shape, dtype, values, gradient.
+    `x` is anything with .shape and .dtype (a Tensor, an op node, an array)."""
+    shape = tuple(x.shape)
+    rows = [f"<b>{html.escape(name if name is not None else str(shape))}</b>"]
+    if name is not None:
+        rows.append(html.escape(str(shape)))
+    device = getattr(x, "device", None)
+    device = "" if device is None or str(device) == "cpu" else f" {device}"
+    rows.append(html.escape(str(x.dtype)) + device)
+    if value is not None:
+        text = _values(value)
+        if text is not None:
+            rows.append("data " + html.escape(text))
+    if grad is not None:
+        text = _values(grad.data)
+        rows.append("grad " + html.escape(text if text else f"|g|={_stats(grad)[0]:.3g}"))
+    elif grad_stats is not None:
+        rows.append(f"grad |g|={grad_stats[0]:.3g}")
+    return rows
+
+
+def _html(rows):
+    return "<" + "<br/>".join(rows) + ">"
+
+
+def _box(name, rows, is_parameter, grad, grad_stats, colors):
+    """One DOT line: a tensor's box; parameters shaded and thick, or coloured by the size
+    of the gradient (color_by_grad)."""
+    color_by_grad, lo, hi = colors
+    style = 'style="filled,rounded", fillcolor="#cfe8ff"' if is_parameter else 'style="rounded"'
+    stats = _stats(grad) if grad is not None else grad_stats
+    if color_by_grad and stats is not None:
+        style = f'style="filled,rounded", fillcolor="{_grad_color(stats[0], lo, hi)}"'
+    if is_parameter:
+        style += ", penwidth=2.5"  # parameters stand out, whatever the fill
+    return f"  {name} [shape=box, {style}, label={_html(rows)}];"
 
 
 # ---- rendering ---------------------------------------------------------------------

@@ -10,7 +10,6 @@ What does not live here: the ops' math (ops/), the backward loop (autograd.py),
 factories such as `zeros` and `randn` (creation.py).
 """
 
-import itertools
 import math
 import numbers
 import warnings
@@ -18,7 +17,18 @@ import warnings
 import numpy
 
 from . import autograd, backend
-from .autograd import STATE, check_finite
+from .autograd import (
+    PLANS_ONE,
+    PLANS_TWO,
+    SHAPE,
+    STATE,
+    VALUE,
+    RetainGrad,
+    accumulator,
+    check_finite,
+)
+from .autograd import next_node as _next_node
+from .autograd import next_seq as _next_seq
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import nn as N
@@ -30,8 +40,6 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 # 0-d constant tensors made from Python numbers, by (type, value, dtype, device).
 _CONSTANTS = {}
-# Numbers tensors in creation order (see autograd.topological_order).
-_next_seq = itertools.count().__next__
 
 
 def apply(fn, *inputs, **params):
@@ -44,22 +52,23 @@ def apply(fn, *inputs, **params):
     all of them) skip the generic loops.
     """
     device = inputs[0].device
-    if len(inputs) == 1:
+    count = len(inputs)
+    if count == 1:
         arrays = (inputs[0].data,)
-        needs_input_grad = (inputs[0].requires_grad,)
-    elif len(inputs) == 2:
+        needs_input_grad = _ONE_NEEDS if inputs[0].requires_grad else _ONE_NEEDS_NOT
+    elif count == 2:
         x, y = inputs
         if y.device is not device:
             _raise_mixed_devices(fn.__name__, inputs)
         arrays = (x.data, y.data)
-        needs_input_grad = (x.requires_grad, y.requires_grad)
+        needs_input_grad = _TWO_NEEDS[x.requires_grad][y.requires_grad]
     else:
         for x in inputs:
             if x.device is not device:
                 _raise_mixed_devices(fn.__name__, inputs)
         arrays = tuple([x.data for x in inputs])
         needs_input_grad = tuple([x.requires_grad for x in inputs])
-    node = _new_node(fn)  # object.__new__: no Python-level __init__ frame per op
+    node = _new(fn)  # object.__new__: no Python-level __init__ frame per op
     node.xp = device.xp
     try:
         data = node.forward(*arrays, **params)
@@ -70,15 +79,69 @@ def apply(fn, *inputs, **params):
         data, device = _fix_output(fn, data, device)
     if STATE.anomaly:
         check_finite(device.xp, data, f"the forward of {fn.__name__}")
-    out = _wrap(data, device)
-    if True in needs_input_grad and STATE.grad_enabled:
-        node.inputs = inputs
-        node.saved = arrays
-        node.needs_input_grad = needs_input_grad
-        node.stamp = STATE.version
-        out.grad_fn = node
-        out.requires_grad = True
+    out = _new(Tensor)  # Tensor._wrap written out: one call less per op
+    out.data = data
+    out._grad = None
+    out.device = device
+    out._name = None
+    out._accumulator = None
+    if True not in needs_input_grad or not STATE.grad_enabled:
+        out.grad_fn = None  # a constant: nothing to record
+        out.requires_grad = False
+        return out
+    # Record the node: an edge to each input's node (autograd.next_node), only what
+    # backward reads: per argument (out, x, y, ...) the array (VALUE), the input's node
+    # where only its shape is read (SHAPE), or None, as the op's `reads` says
+    # (autograd.plan, cached).
+    if count == 1:  # one input, so it needs a gradient: an op's output or a leaf
+        x = inputs[0]
+        code_out, code_x = PLANS_ONE.get(fn) or autograd.plan_one(fn)
+        node_x = x.grad_fn or x._accumulator or accumulator(x)
+        node.next_nodes = (node_x,)
+        node.saved = (
+            data if code_out else None,
+            arrays[0] if code_x == VALUE else node_x if code_x else None,
+        )
+    elif count == 2:
+        table = PLANS_TWO.get(fn) or autograd.plan_two(fn)
+        code_out, code_x, code_y = table[x.requires_grad][y.requires_grad]
+        node_x = node_y = None  # None: the edge of an input that needs no gradient
+        if x.requires_grad:
+            node_x = x.grad_fn or x._accumulator or accumulator(x)
+        if y.requires_grad:
+            node_y = y.grad_fn or y._accumulator or accumulator(y)
+        node.next_nodes = (node_x, node_y)
+        node.saved = (
+            data if code_out else None,
+            arrays[0] if code_x == VALUE else node_x if code_x else None,
+            arrays[1] if code_y == VALUE else node_y if code_y else None,
+        )
+    else:
+        codes = autograd.plan(fn, needs_input_grad)
+        node.next_nodes = tuple([_next_node(x) for x in inputs])
+        node.saved = tuple([_keep(code, t) for code, t in zip(codes, (out,) + inputs)])
+    node.needs_input_grad = needs_input_grad
+    node.shape = data.shape
+    node.dtype = data.dtype
+    node.seq = _next_seq()
+    node.hooks = None
+    out.grad_fn = node
+    out.requires_grad = True
     return out
+
+
+# needs_input_grad of one- and two-input ops, made once (most ops have one or two inputs):
+# _TWO_NEEDS[x.requires_grad][y.requires_grad] is (x.requires_grad, y.requires_grad)
+_ONE_NEEDS, _ONE_NEEDS_NOT = (True,), (False,)
+_TWO_NEEDS = (((False, False), (False, True)), ((True, False), (True, True)))
+
+
+def _keep(code, tensor):
+    """What a node keeps of one argument of backward: the array, its node (which knows
+    its shape and dtype), or None."""
+    if code == VALUE:
+        return tensor.data
+    return _next_node(tensor) if code == SHAPE else None
 
 
 def _fix_output(fn, data, device):
@@ -117,11 +180,8 @@ class Tensor:
         "grad_fn",  # the op node that produced this tensor; None for leaves
         "requires_grad",  # should backward compute a gradient for this tensor?
         "device",  # a backend.Device
-        "name",  # an optional label for drawings and traces
-        "_version",  # bumped by in-place changes; autograd checks it
-        "_hooks",  # None or a list of functions run on the gradient
-        "_retains_grad",  # keep .grad although this is not a leaf?
-        "_seq",  # creation number: inputs are made before outputs (autograd sorts by it)
+        "_name",  # an optional label for drawings and traces (see .name)
+        "_accumulator",  # a leaf's AccumulateGrad node, once an op has recorded the leaf
         "__weakref__",
     )
 
@@ -171,11 +231,8 @@ class Tensor:
         self.grad_fn = None
         self.requires_grad = bool(requires_grad)
         self.device = target
-        self.name = name
-        self._version = 0
-        self._hooks = None
-        self._retains_grad = False
-        self._seq = _next_seq()
+        self._name = name
+        self._accumulator = None
 
     @staticmethod
     def _wrap(array, device, requires_grad=False):
@@ -186,11 +243,8 @@ class Tensor:
         t.grad_fn = None
         t.requires_grad = requires_grad
         t.device = device
-        t.name = None
-        t._version = 0
-        t._hooks = None
-        t._retains_grad = False
-        t._seq = _next_seq()
+        t._name = None
+        t._accumulator = None
         return t
 
     def _lift(self, value):
@@ -263,7 +317,7 @@ class Tensor:
         on any other tensor warns, as in PyTorch: after `w = w - lr * w.grad` the new `w`
         is an op's output, not a leaf, so its .grad stays None.
         """
-        if self._grad is None and self.grad_fn is not None and not self._retains_grad:
+        if self._grad is None and self.grad_fn is not None and not _retains_grad(self):
             warnings.warn(
                 f"reading .grad of a tensor that is not a leaf (made by "
                 f"{type(self.grad_fn).__name__}): backward() does not fill it, so it is None. "
@@ -277,6 +331,17 @@ class Tensor:
     @grad.setter
     def grad(self, value):
         self._grad = value
+
+    @property
+    def name(self):
+        """An optional label, shown by repr, drawings and traces."""
+        return self._name
+
+    @name.setter
+    def name(self, value):
+        self._name = value
+        if self.grad_fn is not None:  # the graph holds no tensor: its node carries the name
+            autograd.NAMES[self.grad_fn] = value
 
     @property
     def is_leaf(self):
@@ -366,14 +431,10 @@ class Tensor:
     def detach(self):
         """The same values (shared memory) as a new leaf outside the graph.
 
-        The two share one version counter, so an in-place change through either is
-        seen by backward as a change of both.
+        An in-place change through either is seen by backward as a change of both:
+        in-place changes are noted by array (see _bump_version).
         """
-        out = Tensor._wrap(self.data, self.device)
-        if type(self._version) is not list:
-            self._version = [self._version]
-        out._version = self._version
-        return out
+        return Tensor._wrap(self.data, self.device)
 
     def astype(self, dtype):
         """A copy converted to `dtype` (differentiable between float dtypes)."""
@@ -428,7 +489,13 @@ class Tensor:
                 "it was computed from had requires_grad=True (or it was made under no_grad)"
             )
         grad = self._initial_grad(grad, create_graph, "backward()")
-        autograd.backward(self, grad, retain_graph, create_graph)
+        root = self._node()  # the node that receives dL/d(self)
+        autograd.backward((root,), (grad,), retain_graph, create_graph)
+
+    def _node(self):
+        """The node whose gradient is this tensor's: the op that made it, or for a leaf
+        that requires grad its AccumulateGrad node."""
+        return self.grad_fn or self._accumulator or accumulator(self)
 
     def _initial_grad(self, grad, create_graph, who):
         """The gradient that starts backward: ones for a one-element tensor, else `grad`."""
@@ -452,8 +519,13 @@ class Tensor:
         return grad if create_graph else grad.data
 
     def retain_grad(self):
-        """Keep this non-leaf tensor's gradient in `.grad` after backward."""
-        self._retains_grad = True
+        """Keep this non-leaf tensor's gradient in `.grad` after backward.
+
+        The graph holds no intermediate tensor, so this adds a hook to the node that made
+        the tensor; the hook refers to the tensor weakly and stores the gradient into it.
+        """
+        if self.grad_fn is not None and not _retains_grad(self):
+            self._add_hook(RetainGrad(self))
         return self
 
     def register_hook(self, hook):
@@ -461,10 +533,14 @@ class Tensor:
         replaces the gradient.  Returns a handle whose `remove()` takes the hook off."""
         if not self.requires_grad:
             raise RuntimeError("register_hook on a tensor that does not require grad")
-        if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return _HookHandle(self, hook)
+        return self._add_hook(hook)
+
+    def _add_hook(self, hook):
+        node = self._node()  # hooks live on the node that receives this tensor's gradient
+        if node.hooks is None:
+            node.hooks = []
+        node.hooks.append(hook)
+        return _HookHandle(node, hook)
 
     # ---- in-place changes (checked against saved values) ---------------------------
 
@@ -477,11 +553,9 @@ class Tensor:
             )
 
     def _bump_version(self):
-        STATE.version += 1
-        if type(self._version) is list:  # shared with aliases made by detach()
-            self._version[0] = STATE.version
-        else:
-            self._version = STATE.version
+        """Note an in-place change of this tensor's array: a node made before now that
+        saved the array (or a view of it) holds stale values, and backward says so."""
+        autograd.note_inplace(self.data)
 
     def __setitem__(self, index, value):
         """x[index] = value in place; not recorded in the graph (like NumPy)."""
@@ -890,22 +964,27 @@ class Tensor:
 
 
 class _HookHandle:
-    __slots__ = ("tensor", "hook")
+    __slots__ = ("node", "hook")
 
-    def __init__(self, tensor, hook):
-        self.tensor, self.hook = tensor, hook
+    def __init__(self, node, hook):
+        self.node, self.hook = node, hook
 
     def remove(self):
-        hooks = self.tensor._hooks
+        hooks = self.node.hooks
         if hooks is not None and self.hook in hooks:
             hooks.remove(self.hook)
             if not hooks:
-                self.tensor._hooks = None
+                self.node.hooks = None
 
 
-autograd.register_tensor_type(Tensor)
+def _retains_grad(tensor):
+    hooks = tensor.grad_fn.hooks if tensor.grad_fn is not None else None
+    return any(type(h) is RetainGrad and h.tensor() is tensor for h in hooks or ())
+
+
+autograd.register_tensor_type(Tensor, apply)
 _wrap = Tensor._wrap  # one global lookup in `apply` instead of two
-_new_node = object.__new__
+_new = object.__new__
 
 
 # ---- helpers -----------------------------------------------------------------------
@@ -1051,6 +1130,52 @@ def _axes_indexed(parts):
         dtype = getattr(part, "dtype", None)
         count += part.ndim if dtype is not None and dtype.kind == "b" else 1
     return count
+
+
+# ---- tg.grad ----------------------------------------------------------------------
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False):
+    """Gradients of `outputs` with respect to `inputs`, returned, not stored in `.grad`.
+
+    `outputs` and `inputs` are Tensors or sequences of Tensors; `grad_outputs` gives
+    dL/d(output) for each output (may be None for outputs with one element).  An input
+    that the outputs do not depend on gets a gradient of zeros.
+    """
+    single = isinstance(inputs, Tensor)
+    outputs = (outputs,) if isinstance(outputs, Tensor) else tuple(outputs)
+    inputs = (inputs,) if single else tuple(inputs)
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = (grad_outputs,) * len(outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(
+            f"tg.grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
+        )
+    for x in inputs:
+        if not isinstance(x, Tensor) or not x.requires_grad:
+            raise ValueError("tg.grad: every input must be a Tensor with requires_grad=True")
+    if retain_graph is None:
+        retain_graph = create_graph
+    wanted = {x._node(): None for x in inputs}  # the nodes whose gradients we hand back
+    roots, root_grads = [], []
+    for out, g in zip(outputs, grad_outputs):
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"tg.grad: output of shape {out.shape} does not require grad "
+                "(it was computed under no_grad or from constants only)"
+            )
+        roots.append(out._node())
+        root_grads.append(out._initial_grad(g, create_graph, "tg.grad"))
+    autograd.backward(tuple(roots), tuple(root_grads), retain_graph, create_graph, wanted)
+    results = []
+    for x in inputs:
+        g = wanted[x._node()]
+        if g is None:
+            g = Tensor(x.xp.zeros_like(x.data), device=x.device)
+        elif not create_graph:
+            g = Tensor._wrap(autograd._as_array(g, x.device), x.device)
+        results.append(g)
+    return results[0] if single else tuple(results)
 
 
 # ---- functions on tensors (also exported as tg.where, tg.concatenate, ...) ---------

@@ -14,9 +14,9 @@ evaluate the function twice per element, stay fast.  Hypothesis is needed only h
 import numpy
 
 from .autograd import enable_grad
-from .autograd import grad as _grad
 from .gradcheck import gradcheck
 from .tensor import Tensor
+from .tensor import grad as _grad
 
 MAX_DIMS = 3
 MAX_SIDE = 4
@@ -158,7 +158,7 @@ def check_op(
     gradient is wrong.
     """
     hypothesis, st, _ = _hypothesis()
-    from .ops.registry import OpInfo
+    from .registry import OpInfo
 
     info = OpInfo(
         "user op",

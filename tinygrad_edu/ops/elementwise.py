@@ -16,6 +16,7 @@ class Add(Function):
     """out = x + y.   d(out)/dx = 1,  d(out)/dy = 1."""
 
     __slots__ = ()
+    reads = {"grad_x": "x.shape", "grad_y": "y.shape"}
 
     def forward(self, x, y):
         return x + y
@@ -30,6 +31,7 @@ class Sub(Function):
     """out = x - y.   d(out)/dx = 1,  d(out)/dy = -1."""
 
     __slots__ = ()
+    reads = {"grad_x": "x.shape", "grad_y": "y.shape"}
 
     def forward(self, x, y):
         return x - y
@@ -44,6 +46,7 @@ class Mul(Function):
     """out = x * y.   d(out)/dx = y,  d(out)/dy = x."""
 
     __slots__ = ()
+    reads = {"grad_x": "y x.shape", "grad_y": "x y.shape"}
 
     def forward(self, x, y):
         return x * y
@@ -58,6 +61,7 @@ class Div(Function):
     """out = x / y.   d(out)/dx = 1 / y,  d(out)/dy = -x / y**2 = -out / y."""
 
     __slots__ = ()
+    reads = {"grad_x": "y x.shape", "grad_y": "out y"}
 
     def forward(self, x, y):
         return x / y
@@ -72,6 +76,7 @@ class Neg(Function):
     """out = -x.   d(out)/dx = -1."""
 
     __slots__ = ()
+    reads = {}
 
     def forward(self, x):
         return -x
@@ -90,6 +95,7 @@ class Pow(Function):
     """
 
     __slots__ = ()
+    reads = {"grad_x": "x y", "grad_y": "out x y.shape"}
 
     def forward(self, x, y):
         return x**y
@@ -109,6 +115,7 @@ class Astype(Function):
     """out = x converted to another float dtype.   grad: converted back to x's dtype."""
 
     __slots__ = ()
+    reads = {"grad_x": "x.dtype"}
 
     def forward(self, x, dtype=None):
         return x.astype(dtype)
@@ -121,6 +128,7 @@ class Exp(Function):
     """out = exp(x).   d(out)/dx = exp(x) = out."""
 
     __slots__ = ()
+    reads = {"grad_x": "out"}
 
     def forward(self, x):
         return self.xp.exp(x)
@@ -133,6 +141,7 @@ class Log(Function):
     """out = log(x) (natural log).   d(out)/dx = 1 / x."""
 
     __slots__ = ()
+    reads = {"grad_x": "x"}
 
     def forward(self, x):
         return self.xp.log(x)
@@ -145,6 +154,7 @@ class Sqrt(Function):
     """out = sqrt(x).   d(out)/dx = 1 / (2 * sqrt(x)) = 1 / (2 * out)."""
 
     __slots__ = ()
+    reads = {"grad_x": "out"}
 
     def forward(self, x):
         return self.xp.sqrt(x)
@@ -157,6 +167,7 @@ class Abs(Function):
     """out = |x|.   d(out)/dx = sign(x) (0 at x = 0, as PyTorch)."""
 
     __slots__ = ()
+    reads = {"grad_x": "x"}
 
     def forward(self, x):
         return self.xp.abs(x)
@@ -169,6 +180,7 @@ class Sin(Function):
     """out = sin(x).   d(out)/dx = cos(x)."""
 
     __slots__ = ()
+    reads = {"grad_x": "x"}
 
     def forward(self, x):
         return self.xp.sin(x)
@@ -181,6 +193,7 @@ class Cos(Function):
     """out = cos(x).   d(out)/dx = -sin(x)."""
 
     __slots__ = ()
+    reads = {"grad_x": "x"}
 
     def forward(self, x):
         return self.xp.cos(x)
@@ -193,6 +206,7 @@ class Tanh(Function):
     """out = tanh(x).   d(out)/dx = 1 - tanh(x)**2 = 1 - out**2."""
 
     __slots__ = ()
+    reads = {"grad_x": "out"}
 
     def forward(self, x):
         return self.xp.tanh(x)
@@ -205,6 +219,7 @@ class Sigmoid(Function):
     """out = 1 / (1 + exp(-x)).   d(out)/dx = out * (1 - out)."""
 
     __slots__ = ()
+    reads = {"grad_x": "out"}
 
     def forward(self, x):
         # Written with tanh, which never overflows: exp(-x) does for x < -88 in float32.
@@ -215,21 +230,24 @@ class Sigmoid(Function):
 
 
 class Relu(Function):
-    """out = max(x, 0).   d(out)/dx = 1 where x > 0, else 0 (0 at the kink, as PyTorch)."""
+    """out = max(x, 0).   d(out)/dx = 1 where out > 0 (x > 0), else 0 (0 at the kink, as
+    PyTorch).  Reads out, not x: the next layer usually keeps out anyway."""
 
     __slots__ = ()
+    reads = {"grad_x": "out"}
 
     def forward(self, x):
         return self.xp.maximum(x, 0)
 
     def backward(self, xp, grad, out, x):
-        return (grad * (x > 0),)
+        return (grad * (out > 0),)
 
 
 class LeakyRelu(Function):
     """out = x if x > 0 else slope * x.   d(out)/dx = 1 where x > 0, else slope."""
 
     __slots__ = ("slope",)
+    reads = {"grad_x": "x"}
 
     def forward(self, x, slope=0.01):
         self.slope = slope
@@ -247,6 +265,7 @@ class Softplus(Function):
     """
 
     __slots__ = ()
+    reads = {"grad_x": "x"}
 
     def forward(self, x):
         return self.xp.logaddexp(0, x)
@@ -260,6 +279,7 @@ class Erf(Function):
     """out = erf(x).   d(out)/dx = 2 / sqrt(pi) * exp(-x**2).  (Used by exact gelu.)"""
 
     __slots__ = ()
+    reads = {"grad_x": "x"}
 
     def forward(self, x):
         return _erf(self.xp, x)
@@ -288,6 +308,7 @@ class Clip(Function):
     """out = min(max(x, lo), hi).   d(out)/dx = 1 where lo <= x <= hi, else 0."""
 
     __slots__ = ("lo", "hi")
+    reads = {"grad_x": "x"}
 
     def forward(self, x, lo=None, hi=None):
         self.lo, self.hi = lo, hi
@@ -308,6 +329,7 @@ class Maximum(Function):
     """
 
     __slots__ = ()
+    reads = {"grad_x": "x y", "grad_y": "x y"}
 
     def forward(self, x, y):
         return self.xp.maximum(x, y)
@@ -323,6 +345,7 @@ class Minimum(Function):
     """out = min(x, y) elementwise.   d(out)/dx = 1 where x < y, 1/2 at ties, else 0."""
 
     __slots__ = ()
+    reads = {"grad_x": "x y", "grad_y": "x y"}
 
     def forward(self, x, y):
         return self.xp.minimum(x, y)
@@ -341,6 +364,7 @@ class Where(Function):
     """
 
     __slots__ = ("cond",)
+    reads = {"grad_x": "x.shape", "grad_y": "y.shape"}
 
     def forward(self, x, y, cond=None):
         self.cond = cond

@@ -13,25 +13,29 @@ class MatMul(Function):
     """
 
     __slots__ = ()
+    reads = {"grad_x": "y x.shape", "grad_y": "x y.shape"}
 
     def forward(self, x, y):
         return x @ y
 
     def backward(self, xp, grad, out, x, y):
-        # Promote 1-D operands and the gradient to the 2-D case NumPy computed.
-        x2 = x.reshape((1,) + x.shape) if x.ndim == 1 else x
-        y2 = y.reshape(y.shape + (1,)) if y.ndim == 1 else y
-        if y.ndim == 1:
+        # Promote 1-D operands and the gradient to the 2-D case NumPy computed.  x or y may
+        # be the node that made it (which records only its shape), when not kept.
+        x_shape = (1,) + x.shape if len(x.shape) == 1 else x.shape
+        y_shape = y.shape + (1,) if len(y.shape) == 1 else y.shape
+        if len(y.shape) == 1:
             grad = grad.reshape(grad.shape + (1,))
-        if x.ndim == 1:
+        if len(x.shape) == 1:
             grad = grad.reshape(grad.shape[:-1] + (1,) + grad.shape[-1:])
         grad_x = grad_y = None
         if self.needs_input_grad[0]:
-            grad_x = unbroadcast(grad @ y2.swapaxes(-1, -2), x2.shape)
-            if x.ndim == 1:
+            y2 = y.reshape(y_shape) if len(y.shape) == 1 else y
+            grad_x = unbroadcast(grad @ y2.swapaxes(-1, -2), x_shape)
+            if len(x.shape) == 1:
                 grad_x = grad_x.reshape(x.shape)
         if self.needs_input_grad[1]:
-            grad_y = unbroadcast(x2.swapaxes(-1, -2) @ grad, y2.shape)
-            if y.ndim == 1:
+            x2 = x.reshape(x_shape) if len(x.shape) == 1 else x
+            grad_y = unbroadcast(x2.swapaxes(-1, -2) @ grad, y_shape)
+            if len(y.shape) == 1:
                 grad_y = grad_y.reshape(y.shape)
         return grad_x, grad_y

@@ -15,6 +15,7 @@ class Softmax(Function):
     """
 
     __slots__ = ("axis",)
+    reads = {"grad_x": "out"}
 
     def forward(self, x, axis=-1):
         self.axis = axis
@@ -34,6 +35,7 @@ class LogSoftmax(Function):
     """
 
     __slots__ = ("axis",)
+    reads = {"grad_x": "out"}
 
     def forward(self, x, axis=-1):
         xp = self.xp
@@ -55,6 +57,7 @@ class CrossEntropy(Function):
     """
 
     __slots__ = ("target", "reduction", "probs", "onehot")
+    reads = {"grad_x": "x"}
 
     def forward(self, x, target=None, reduction="mean"):
         xp = self.xp
@@ -89,6 +92,9 @@ class CrossEntropy(Function):
             grad = grad.reshape((x.shape[0], 1))
         return ((probs - self.onehot) * grad,)
 
+    def release(self):
+        self.probs = self.onehot = None
+
 
 class MSELoss(Function):
     """out = mean((x - y)**2) (or the sum, or each element for reduction "none").
@@ -99,6 +105,7 @@ class MSELoss(Function):
     """
 
     __slots__ = ("reduction",)
+    reads = {"grad_x": "x y", "grad_y": "x y"}
 
     def forward(self, x, y, reduction="mean"):
         self.reduction = reduction
@@ -130,6 +137,7 @@ class Im2Col(Function):
     """
 
     __slots__ = ("geometry",)
+    reads = {}
 
     def forward(
         self, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), pad_value=0.0, windows_first=False
@@ -150,6 +158,7 @@ class Col2Im(Function):
     """
 
     __slots__ = ("geometry",)
+    reads = {}
 
     def forward(self, x, geometry=None):
         self.geometry = geometry

@@ -12,6 +12,7 @@ class Sum(Function):
     """out = sum of x over `axes`.   d(out)/dx = 1 for every summed element."""
 
     __slots__ = ("axes", "keepdims")
+    reads = {"grad_x": "x.shape"}
 
     def forward(self, x, axis=None, keepdims=False):
         self.axes = normalize_axis(axis, x.ndim, "sum")
@@ -27,44 +28,64 @@ class Max(Function):
     """out = max of x over `axes`.   d(out)/dx = 1 at the maximum, 0 elsewhere.
 
     Several equal maxima share the gradient evenly (the subgradient NumPy users and
-    PyTorch's `amax` agree on).
+    PyTorch's `amax` agree on).  Backward reads only where the maxima are, so forward keeps
+    that as a boolean mask (`hit`, one byte per element), not x (as PyTorch's max-pool
+    keeps indices).
     """
 
-    __slots__ = ("axes", "keepdims")
+    __slots__ = ("axes", "keepdims", "hit")
+    reads = {}  # the mask on self is all backward needs
 
     def forward(self, x, axis=None, keepdims=False):
         self.axes = normalize_axis(axis, x.ndim, "max")
         if x.size == 0:
             raise ValueError(f"max of an empty tensor of shape {x.shape} has no value")
         self.keepdims = keepdims
-        return x.max(axis=self.axes, keepdims=keepdims)
+        peak = x.max(axis=self.axes, keepdims=True)
+        self.hit = x == peak
+        return peak if keepdims else _drop_axes(peak, self.axes)
 
     def backward(self, xp, grad, out, x):
-        return (_extremum_grad(grad, out, x, self.axes, self.keepdims),)
+        return (_extremum_grad(grad, self.hit, self.axes, self.keepdims),)
+
+    def release(self):
+        self.hit = None
 
 
 class Min(Function):
-    """out = min of x over `axes`.   d(out)/dx = 1 at the minimum, 0 elsewhere."""
+    """out = min of x over `axes`.   d(out)/dx = 1 at the minimum, 0 elsewhere (ties
+    share it).  Keeps a boolean mask of where the minima are, as Max does."""
 
-    __slots__ = ("axes", "keepdims")
+    __slots__ = ("axes", "keepdims", "hit")
+    reads = {}  # the mask on self is all backward needs
 
     def forward(self, x, axis=None, keepdims=False):
         self.axes = normalize_axis(axis, x.ndim, "min")
         if x.size == 0:
             raise ValueError(f"min of an empty tensor of shape {x.shape} has no value")
         self.keepdims = keepdims
-        return x.min(axis=self.axes, keepdims=keepdims)
+        low = x.min(axis=self.axes, keepdims=True)
+        self.hit = x == low
+        return low if keepdims else _drop_axes(low, self.axes)
 
     def backward(self, xp, grad, out, x):
-        return (_extremum_grad(grad, out, x, self.axes, self.keepdims),)
+        return (_extremum_grad(grad, self.hit, self.axes, self.keepdims),)
+
+    def release(self):
+        self.hit = None
 
 
-def _extremum_grad(grad, out, x, axes, keepdims):
-    """Send `grad` to the elements equal to the extremum, split evenly among ties."""
-    out = expand_reduced(out, x.shape, axes, keepdims)
-    grad = expand_reduced(grad, x.shape, axes, keepdims)
-    hit = (x == out).astype(grad.dtype)
-    return hit * (grad / hit.sum(axis=axes, keepdims=True))
+def _drop_axes(array, axes):
+    """`array` reduced with keepdims=True, without the reduced axes."""
+    return array.reshape(tuple(s for i, s in enumerate(array.shape) if i not in axes))
+
+
+def _extremum_grad(grad, hit, axes, keepdims):
+    """Send `grad` to the elements where `hit` (the extrema), split evenly among ties.
+    `hit` is a boolean array, also under create_graph (no gradient flows through it)."""
+    grad = expand_reduced(grad, hit.shape, axes, keepdims)
+    ties = hit.sum(axis=axes, keepdims=True, dtype=grad.dtype)
+    return (grad / ties) * hit
 
 
 class LogSumExp(Function):
@@ -74,6 +95,7 @@ class LogSumExp(Function):
     """
 
     __slots__ = ("axes", "keepdims")
+    reads = {"grad_x": "out x"}
 
     def forward(self, x, axis=None, keepdims=False):
         xp = self.xp

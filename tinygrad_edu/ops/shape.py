@@ -14,6 +14,7 @@ class Reshape(Function):
     """out = x with a new shape (same elements, same order).  grad: reshaped back."""
 
     __slots__ = ()
+    reads = {"grad_x": "x.shape"}
 
     def forward(self, x, shape=None):
         return x.reshape(shape)
@@ -26,6 +27,7 @@ class Transpose(Function):
     """out = x with its axes permuted by `axes`.  grad: permuted back by the inverse."""
 
     __slots__ = ("axes",)
+    reads = {}
 
     def forward(self, x, axes=None):
         self.axes = tuple(axes)
@@ -42,6 +44,7 @@ class BroadcastTo(Function):
     """out = x repeated (without copying) to `shape`.  grad: summed over the copies."""
 
     __slots__ = ()
+    reads = {"grad_x": "x.shape"}
 
     def forward(self, x, shape=None):
         return self.xp.broadcast_to(x, shape)
@@ -58,6 +61,7 @@ class GetItem(Function):
     """
 
     __slots__ = ("index", "advanced")
+    reads = {"grad_x": "x.shape"}
 
     def forward(self, x, index=None):
         self.index = index
@@ -78,6 +82,7 @@ class IndexAdd(Function):
     """
 
     __slots__ = ("index",)
+    reads = {}
 
     def forward(self, x, shape=None, index=None, advanced=True):
         self.index = index
@@ -110,17 +115,19 @@ def scatter_add(xp, values, shape, index, advanced):
 class Concatenate(Function):
     """out = the inputs joined along `axis`.  grad: cut back into the inputs' pieces."""
 
-    __slots__ = ("axis",)
+    __slots__ = ("axis", "sizes")
+    reads = {}
 
     def forward(self, *xs, axis=0):
         self.axis = axis
+        self.sizes = [x.shape[axis] for x in xs]  # where each piece starts and ends
         return self.xp.concatenate(xs, axis=axis)
 
     def backward(self, xp, grad, out, *xs):
         grads = []
         start = 0
-        for x, needed in zip(xs, self.needs_input_grad):
-            stop = start + x.shape[self.axis]
+        for size, needed in zip(self.sizes, self.needs_input_grad):
+            stop = start + size
             piece = (slice(None),) * self.axis + (slice(start, stop),)
             grads.append(grad[piece] if needed else None)
             start = stop
@@ -131,6 +138,7 @@ class Stack(Function):
     """out = the inputs stacked along a new `axis`.  grad: the i-th slice for input i."""
 
     __slots__ = ("axis",)
+    reads = {}
 
     def forward(self, *xs, axis=0):
         self.axis = axis
@@ -151,6 +159,7 @@ class Pad(Function):
     """
 
     __slots__ = ("inner",)
+    reads = {}
 
     def forward(self, x, pad_width=None, value=0):
         self.inner = tuple(
@@ -166,6 +175,7 @@ class ToDevice(Function):
     """out = x copied to another device.   grad: copied back to x's device."""
 
     __slots__ = ("source", "target")
+    reads = {}
 
     def forward(self, x, device=None):
         from ..backend import device_of_array

@@ -7,7 +7,9 @@ entry (first and second order), and tests/test_registry_coverage.py fails if som
 `Function` subclass is reached by no entry.  A new op therefore needs a line here.
 
 Entries call the public API (`x * y`, `x.sum(axis)`, `tg.where`), so composites such as
-`mean`, `gelu` and `cross_entropy` are checked exactly as users call them.
+`mean`, `gelu` and `cross_entropy` are checked exactly as users call them.  So the
+registry stands above the API it describes (it imports tensor.py and nn), next to
+testing.py, not inside ops/: imports run one way (docs/architecture.md).
 """
 
 from dataclasses import dataclass, field
@@ -15,9 +17,9 @@ from typing import Callable, Optional
 
 import numpy
 
-from .. import backend
-from ..nn import functional as F
-from ..tensor import (
+from . import backend
+from .nn import functional as F
+from .tensor import (
     Tensor,
     binary_cross_entropy_with_logits,
     concatenate,
