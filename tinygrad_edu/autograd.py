@@ -501,11 +501,11 @@ def _saved_tensors(node, device):
     wrap = STATE.tensor_type._wrap
     out, *inputs = node.saved
     values = [out]
-    if _is_array(out):
+    if is_array(out):
         values[0] = wrap(out, device, requires_grad=True)
         values[0].grad_fn = node
     for next_node, value in zip(node.next_nodes, inputs):
-        if _is_array(value):
+        if is_array(value):
             value = wrap(value, device, next_node is not None)
             if type(next_node) is AccumulateGrad:
                 value._accumulator = next_node  # gradients reach the real leaf
@@ -515,7 +515,9 @@ def _saved_tensors(node, device):
     return values
 
 
-def _is_array(value):
+def is_array(value):
+    """Is this entry of `node.saved` an array (not None, and not a node standing in for a
+    value whose shape is all backward reads)?"""
     return value is not None and not isinstance(value, Node)
 
 
@@ -617,7 +619,7 @@ def _check_versions(node):
     """Raise if a value `node` saved (an input, or its output) was changed in place
     after the node was made: backward would read stale values."""
     for position, value in enumerate(node.saved):
-        if not _is_array(value):
+        if not is_array(value):
             continue
         for a in (value, value.base):
             version = STATE.modified.get(id(a), (-1, None))[0] if a is not None else -1

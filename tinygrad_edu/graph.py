@@ -204,16 +204,12 @@ def _kept_values(ops):
     for node in ops:
         if node.saved is None:
             continue
-        if _is_array(node.saved[0]):
+        if autograd.is_array(node.saved[0]):
             values[node] = node.saved[0]
         for next_node, value in zip(node.next_nodes, node.saved[1:]):
-            if next_node is not None and _is_array(value):
+            if next_node is not None and autograd.is_array(value):
                 values.setdefault(next_node, value)
     return values
-
-
-def _is_array(value):
-    return value is not None and not isinstance(value, autograd.Node)
 
 
 def _kept(node):
@@ -222,7 +218,7 @@ def _kept(node):
         return "saved values freed by backward"
     names = ("out", "x", "y", "z")
     kept = [names[i] if i < len(names) else f"input {i}" for i, v in enumerate(node.saved)]
-    kept = [name for name, value in zip(kept, node.saved) if _is_array(value)]
+    kept = [name for name, value in zip(kept, node.saved) if autograd.is_array(value)]
     return "keeps " + (", ".join(kept) if kept else "nothing")
 
 
@@ -333,7 +329,7 @@ def to_dot(
         for position, next_node in enumerate(node.next_nodes):
             if next_node is None:  # a constant: drawn only where the op kept its value
                 value = saved[position + 1] if position + 1 < len(saved) else None
-                if not _is_array(value):
+                if not autograd.is_array(value):
                     continue
                 const = constants.get(id(value))
                 if const is None:  # one box per constant, however many ops share it
