@@ -1,7 +1,8 @@
 """Seeing the graph (tinygrad_edu/graph.py): DOT text, drawings, renderers, trace_backward.
 
 The DOT text is checked by parsing it (a small parser for the lines `to_dot` writes) and
-comparing nodes and edges with the real graph, walked through `t.grad_fn.inputs`.
+comparing nodes and edges with the real graph, walked from `loss.grad_fn` along the
+edges (`node.next_functions`) with an explicit stack.
 Rendering tests run once per renderer, each chosen by its path: the system Graphviz `dot`
 (skipped where it is not installed) and graphviz-pure (which `make test` installs with the
 `viz` extra; missing, those tests fail, saying so).
@@ -23,7 +24,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import autograd, graph
+from tinygrad_edu import autograd, backend, graph
 from tinygrad_edu.autograd import AccumulateGrad
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -273,7 +274,11 @@ def test_gradients_shown_after_backward(device, retain):
     else:  # the values backward freed say so; the root (the loss) is alive and shown
         assert all("freed by backward" in text for text in ops)
         assert "value freed" in node_of(nodes, net["hidden"])["text"]
-        assert len(freed) == 7 and "data" in node_of(nodes, net["loss"])["text"]
+        # kept, then freed: hidden (Tanh and MatMul kept it) and y - y_pred (Pow kept it);
+        # the other five values no op ever kept say so
+        assert len(freed) == 2 and "data" in node_of(nodes, net["loss"])["text"]
+        never = [n for n in nodes.values() if "value not kept" in n["text"]]
+        assert len(never) == 5 and "value not kept" in node_of(nodes, net["y_pred"])["text"]
     hidden, _ = parse_dot(tg.to_dot(net["loss"], show_grad=False))
     assert all("grad" not in node["text"] for node in hidden.values())
 
@@ -284,6 +289,183 @@ def test_op_parameters_shown(device):
     texts = sorted(n["text"] for key, n in nodes.items() if key.startswith("op"))
     assert any(text.startswith("Sum\naxes=(0,), keepdims=False\nkeeps") for text in texts)
     assert any(text.startswith("LeakyRelu") and "0.2" in text for text in texts), texts
+
+
+# ---- the node graph: walking it, and drawing it before and after backward ---------------
+
+
+def describe(node):
+    """One end of an edge as text: the op's name, "AccumulateGrad(leaf name)", or None."""
+    if node is None:
+        return None
+    if isinstance(node, AccumulateGrad):
+        return f"AccumulateGrad({node.variable.name})"
+    return node.name
+
+
+def structure(root):
+    """[(node, [(next node, index), ...]), ...] described as text, in the order an explicit
+    stack over `next_functions` meets the nodes (first input first), from tensor `root`."""
+    found, seen, stack = [], set(), [root.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        found.append((describe(node), [(describe(n), i) for n, i in node.next_functions]))
+        stack.extend(n for n, _ in reversed(node.next_functions) if n is not None)
+    return found
+
+
+def numbers(text, row):
+    """The numbers on the row of a box's text that starts with `row` ("data", "grad")."""
+    (line,) = [line for line in text.split("\n") if line.startswith(row + " ")]
+    return [float(n) for n in re.findall(r"-?\d+\.?\d*(?:e[-+]?\d+)?", line[len(row) :])]
+
+
+def tanh_square(device):
+    """x, w and ((x * w).tanh() ** 2).sum(), with its four op nodes, output first."""
+    x = tg.Tensor([1.0, 2.0], requires_grad=True, name="x", device=device)
+    w = tg.Tensor([0.5, -1.0], requires_grad=True, name="w", device=device)
+    loss = ((x * w).tanh() ** 2).sum()
+    sum_node = loss.grad_fn
+    ((pow_node, _),) = sum_node.next_functions
+    (tanh_node, _), _ = pow_node.next_functions
+    ((mul_node, _),) = tanh_node.next_functions
+    return x, w, loss, (sum_node, pow_node, tanh_node, mul_node)
+
+
+def by_hand(x, w):
+    """(tanh(x * w), loss, dL/dx, dL/dw) of ((x * w).tanh() ** 2).sum(), in NumPy."""
+    x, w = x.numpy().astype(np.float64), w.numpy().astype(np.float64)
+    t = np.tanh(x * w)
+    local = 2 * t * (1 - t * t)
+    return t, (t * t).sum(), local * w, local * x
+
+
+TANH_SQUARE = [
+    ("Sum", [("Pow", 0)]),
+    ("Pow", [("Tanh", 0), (None, 0)]),  # the exponent 2 needs no gradient: (None, 0)
+    ("Tanh", [("Mul", 0)]),
+    ("Mul", [("AccumulateGrad(x)", 0), ("AccumulateGrad(w)", 0)]),
+    ("AccumulateGrad(x)", []),
+    ("AccumulateGrad(w)", []),
+]
+
+
+def test_next_functions_walk_is_the_op_structure(device):
+    x, w, loss, ops = tanh_square(device)
+    sum_node, pow_node, tanh_node, mul_node = ops
+    assert structure(loss) == TANH_SQUARE
+    assert all(isinstance(node, tg.Function) for node in ops)
+    (leaf_x, _), (leaf_w, _) = mul_node.next_functions
+    for leaf, t in [(leaf_x, x), (leaf_w, w)]:
+        assert type(leaf) is AccumulateGrad and not isinstance(leaf, tg.Function)
+        assert leaf.variable is t and (leaf.shape, leaf.dtype) == (t.shape, t.dtype)
+    for node in ops + (leaf_x, leaf_w):  # next_functions is next_nodes as PyTorch writes it
+        assert node.next_functions == tuple((n, 0) for n in node.next_nodes)
+    assert [(n.shape, str(n.dtype)) for n in ops] == [((), "float32")] + [((2,), "float32")] * 3
+    # creation numbers: every node after the nodes it links to (a topological order)
+    assert leaf_x.seq < leaf_w.seq < mul_node.seq < tanh_node.seq < pow_node.seq < sum_node.seq
+    assert (x + 1.0).grad_fn.next_functions[0][0] is leaf_x  # one AccumulateGrad per leaf
+    # What Pow keeps: x's gradient, y * x**(y - 1), reads x and the exponent, not the output
+    out, base, exponent = pow_node.saved
+    assert out is None and pow_node.needs_input_grad == (True, False)
+    t = by_hand(x, w)[0]
+    np.testing.assert_allclose(backend.to_numpy(base), t, rtol=1e-6)
+    assert backend.to_numpy(exponent) == 2.0
+    assert tanh_node.saved[1] is None  # Tanh keeps its output only (1 - out**2)
+    # backward frees what the nodes kept, not the nodes and edges
+    loss.backward()
+    assert structure(loss) == TANH_SQUARE
+    assert all(node.saved is None for node in ops)
+    assert leaf_x.variable is x and leaf_w.variable is w
+
+
+@pytest.mark.parametrize("retain", [False, True], ids=["before-backward", "retain-graph"])
+def test_drawing_shows_op_nodes_leaves_and_the_values_ops_keep(device, retain):
+    x, w, loss, ops = tanh_square(device)
+    sum_node, pow_node, tanh_node, mul_node = ops
+    if retain:
+        loss.backward(retain_graph=True)
+    nodes, edges = parse_dot(tg.to_dot(loss))
+    keeps = {n.name: nodes[f"op{n.seq}"]["text"].split("\n")[-1] for n in ops}
+    assert keeps == {
+        "Sum": "keeps nothing",  # only the shape of its input
+        "Pow": "keeps x, y",  # the base and the exponent
+        "Tanh": "keeps out",
+        "Mul": "keeps x, y",  # each input for the other's gradient
+    }
+    t, value, grad_x, grad_w = by_hand(x, w)
+    # Tanh's output is kept (by Tanh, and by Pow as its base): its values are drawn
+    assert numbers(nodes[f"t{tanh_node.seq}"]["text"], "data") == pytest.approx(t, abs=1e-3)
+    for node in (mul_node, pow_node):  # values no op kept: no numbers, and nothing freed
+        assert "data" not in nodes[f"t{node.seq}"]["text"]
+    assert "value freed" not in tg.to_dot(loss)
+    assert "freed by backward" not in tg.to_dot(loss)
+    assert numbers(node_of(nodes, loss)["text"], "data") == pytest.approx([value], abs=1e-3)
+    (constant,) = [key for key in nodes if key.startswith("c")]  # Pow's exponent, kept
+    assert nodes[constant]["text"].split("\n")[0] == "constant"
+    assert numbers(nodes[constant]["text"], "data") == [2.0]
+    assert "dashed" in nodes[constant]["style"]
+    assert (constant, f"op{pow_node.seq}") in edges
+    for leaf, grad in [(x, grad_x), (w, grad_w)]:
+        text = node_of(nodes, leaf)["text"]
+        assert text.split("\n")[0] == leaf.name
+        assert numbers(text, "data") == pytest.approx(leaf.numpy().tolist())
+        if retain:
+            assert numbers(text, "grad") == pytest.approx(grad, abs=1e-3)
+        else:
+            assert "grad" not in text
+
+
+def test_drawing_after_a_plain_backward_shows_every_op_and_leaf(device):
+    x, w, _, _ = tanh_square(device)
+    big = tg.Tensor(np.linspace(-1.0, 1.0, 9), requires_grad=True, name="big", device=device)
+    loss = ((x * w).tanh() ** 2).sum() + (big * big).sum()
+    before, edges_before = parse_dot(tg.to_dot(loss))
+    loss.backward()  # no retain_graph
+    dot = tg.to_dot(loss)
+    assert tg.draw_graph(loss).source == dot
+    nodes, edges = parse_dot(dot)
+    all_nodes, ops = walk(loss)
+    leaves = [n for n in all_nodes if isinstance(n, AccumulateGrad)]
+    assert len(ops) == 7 and sorted(leaf.variable.name for leaf in leaves) == ["big", "w", "x"]
+    expected = {f"op{n.seq}" for n in ops} | {f"t{n.seq}" for n in ops}
+    expected |= {f"leaf{n.seq}" for n in leaves}
+    # every op and leaf is drawn, as before backward; Pow's exponent went with its saved values
+    assert set(nodes) == expected
+    (constant,) = set(before) - expected  # the exponent 2, which Pow kept until backward
+    assert constant.startswith("c")
+    assert edges == [edge for edge in edges_before if not edge[0].startswith("c")]
+    for node in ops:
+        assert nodes[f"op{node.seq}"]["text"].endswith("\nsaved values freed by backward")
+        text = nodes[f"t{node.seq}"]["text"]
+        if node is loss.grad_fn:  # the root is a live tensor: its value is drawn
+            assert numbers(text, "data") == pytest.approx([loss.item()], abs=1e-3)
+        else:  # intermediate values are marked, not silently missing: the tanh output
+            # was kept (by Tanh and Pow) and backward freed it; the others were never kept
+            mark = "value freed" if node.name == "Tanh" else "value not kept"
+            assert text.split("\n")[-1] == mark and "data" not in text, node
+    _, _, grad_x, grad_w = by_hand(x, w)
+    for leaf, grad in [(x, grad_x), (w, grad_w)]:
+        assert numbers(node_of(nodes, leaf)["text"], "grad") == pytest.approx(grad, abs=1e-3)
+    # a leaf too large for its values shows the size of its gradient
+    norm = np.linalg.norm(big.grad.numpy())
+    assert "data" not in node_of(nodes, big)["text"]
+    assert f"grad |g|={norm:.3g}" in node_of(nodes, big)["text"].split("\n")
+
+
+def test_a_leaf_the_program_dropped_is_drawn_as_dropped():
+    w = tg.Tensor([1.0, 2.0], requires_grad=True, name="w")
+    loss = (w * 3.0).sum()
+    ((mul_node, _),) = loss.grad_fn.next_functions
+    leaf = mul_node.next_functions[0][0]
+    del w  # the graph refers to its leaves weakly
+    assert leaf.variable is None
+    nodes, edges = parse_dot(tg.to_dot(loss))
+    assert nodes[f"leaf{leaf.seq}"]["text"].split("\n")[0] == "(2,) (dropped)"
+    assert (f"leaf{leaf.seq}", f"op{mul_node.seq}") in edges
 
 
 # ---- rendering -------------------------------------------------------------------------
@@ -798,10 +980,13 @@ def test_trace_outside_the_block_records_nothing():
     assert len(steps) == 0 and autograd.STATE.tracer is None
 
 
-def test_draw_graph_numbers_ops_in_backward_order(device):
+@pytest.mark.parametrize("retain", [False, True], ids=["plain-backward", "retain-graph"])
+def test_draw_graph_numbers_ops_in_backward_order(device, retain):
     net = network(device)
     with tg.trace_backward() as steps:
-        net["loss"].backward()  # a plain backward: the graph can still be drawn
+        net["loss"].backward(retain_graph=retain)  # plain: the graph can still be drawn
+    order = autograd.topological_order(net["loss"].grad_fn)
+    assert [step.node for step in steps] == [n for n in order if isinstance(n, tg.Function)]
     nodes, _ = parse_dot(tg.draw_graph(net["loss"], steps=steps).source)
     for step in steps:
         label = nodes[f"op{step.node.seq}"]["label"]
@@ -836,7 +1021,9 @@ def test_visualize_graph_example_writes_svg(renderer, tmp_path, capsys):
     root = ET.parse(tmp_path / "g.svg").getroot()
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     text = "\n".join(root.itertext())
-    for label in ["1. Sum", "6. Tanh", "8. Mul", "w0", "b1", "grad"]:
+    # drawn after a plain backward: every op, numbered, and the freed values marked
+    freed = ["value freed", "saved values freed by backward"]
+    for label in ["1. Sum", "6. Tanh", "8. Mul", "w0", "b1", "grad"] + freed:
         assert label in text, label
     assert [step.op for step in steps][:3] == ["Sum", "Pow", "Sub"]
     assert "wrote" in capsys.readouterr().out
@@ -853,3 +1040,13 @@ def test_visualize_graph_example_writes_into_out_not_into_tracked_files(
     load_example("visualize_graph").main()
     assert files_in(tmp_path) == {"out/graph_131.svg": "svg"}
     assert readme_picture.read_bytes() == before
+
+
+def test_a_root_that_needs_no_gradient_is_drawn_as_a_box():
+    c = tg.Tensor([1.0, 2.0], name="c")  # no graph behind it at all
+    nodes, edges = parse_dot(tg.to_dot(c))
+    assert list(nodes) == ["r0"] and edges == []
+    assert nodes["r0"]["text"].split("\n")[:2] == ["c", "(2,)"]
+    w = tg.Tensor([1.0], requires_grad=True, name="w")
+    nodes, _ = parse_dot(tg.to_dot([w * 2.0, c]))
+    assert "r0" in nodes and any(key.startswith("op") for key in nodes)

@@ -1,9 +1,11 @@
 """Seeing the graph: `to_dot`, `draw_graph` and `trace_backward`.
 
 - `to_dot(t)`: the computation graph that produced `t` as Graphviz DOT text; needs no
-  renderer.  One box per tensor (its name, or shape and dtype; values when small; the
-  gradient when known), one ellipse per op (its class and parameters such as `axes`),
-  edges in data-flow direction; parameters (leaves that require grad) are shaded.
+  renderer.  It walks the nodes (`grad_fn`, `next_functions`): one ellipse per op (its
+  class, parameters such as `axes`, and what it keeps for backward), one box per value
+  an op made (its name, or shape and dtype; its numbers when small and still held; the
+  gradient when known), one box per leaf (parameters shaded, with their gradients), a
+  dashed box per constant an op keeps; edges in data-flow direction.
 - `draw_graph(t, ...)`: the same as a `graphviz.Source` that shows inline in Jupyter
   (SVG) and renders with a system Graphviz `dot` or the pip-installable `graphviz-pure`
   (`pip install "tinygrad_edu[viz]"`), whichever is installed.  `render`, `view`, `pipe`
@@ -12,9 +14,10 @@
 - `trace_backward()`: records each step of the backward pass in the order the engine
   takes them; `draw_graph(t, steps=steps)` numbers the ops in that order.
 
-The graph is walked with an explicit stack (a 10,000-op graph draws without recursion).
-Backward frees the graph it walked unless `retain_graph=True`, so draw after
-`loss.backward(retain_graph=True)` to see the gradients on a full graph.
+The graph is walked with a queue (a 10,000-op graph draws without recursion).  The
+structure outlives backward, so a graph draws the same before and after a plain
+`loss.backward()`, except that the values backward freed are marked "value freed"
+(`retain_graph=True` keeps them); a value no op ever kept says "value not kept".
 """
 
 import collections
@@ -212,6 +215,21 @@ def _kept_values(ops):
     return values
 
 
+def _ever_kept(ops):
+    """The op nodes whose output some op keeps (or kept, before backward freed it): the op
+    itself (`out`) or a consumer that reads it as an input, by their plans (what `reads`
+    asks for), which outlive the arrays."""
+    kept = set()
+    for node in ops:
+        codes = autograd.plan(type(node), node.needs_input_grad)
+        if codes[0] == autograd.VALUE:
+            kept.add(node)
+        for next_node, code in zip(node.next_nodes, codes[1:]):
+            if next_node is not None and code == autograd.VALUE:
+                kept.add(next_node)
+    return kept
+
+
 def _kept(node):
     """What an op node keeps for backward ("out, y"), or that backward freed it."""
     if node.saved is None:
@@ -260,6 +278,7 @@ def to_dot(
     # the graph does), unlike names made from id().
     root_of = {r._node(): r for r in roots if r.requires_grad}  # the tensors we were given
     values = _kept_values(ops)
+    ever_kept = _ever_kept(ops)
     step_of = {}
     grad_of = {}  # node -> gradient stats of its output, from the trace
     if steps is not None:
@@ -281,6 +300,9 @@ def to_dot(
         '  node [fontname="Helvetica", fontsize=10];',
         '  edge [color="#555555"];',
     ]
+    for number, r in enumerate(r for r in roots if not r.requires_grad):  # no graph at all
+        rows = _tensor_rows(r, r.name, r.data if show_data else None, None, None)
+        lines.append(_box(f"r{number}", rows, False, None, None, colors))
     drawn_leaves = set()
     for node in drawn_ops:
         for next_node in node.next_nodes:
@@ -313,8 +335,8 @@ def to_dot(
         stats = grad_of.get(node) if show_grad else None
         name = root.name if root is not None else autograd.NAMES.get(node)
         rows = _tensor_rows(node, name, value if show_data else None, grad, stats)
-        if value is None and show_data and node.saved is None and root is None:
-            rows.append("<i>value freed</i>")
+        if value is None and show_data and root is None:
+            rows.append("<i>value freed</i>" if node in ever_kept else "<i>value not kept</i>")
         lines.append(_box(f"t{node.seq}", rows, False, grad, stats, colors))
         params = _op_params(node)
         number = step_of.get(node)
