@@ -944,3 +944,18 @@ def test_max_keeps_a_boolean_mask_not_its_input_and_backward_drops_it(device):
     out.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
     assert node.saved is None and node.hit is None
+
+
+def test_writing_through_data_bypasses_the_inplace_check_and_setitem_does_not(device):
+    # README: `.data` is the raw array, the one way around the in-place check (as in
+    # PyTorch); `t[...] = v` under no_grad is seen by it.
+    w = _t([1.0, 2.0], device)
+    loss = (w * w).sum()  # Mul keeps w's array
+    w.data[0] = 3.0  # untracked: backward silently reads the new value
+    loss.backward()
+    np.testing.assert_allclose(w.grad.numpy(), [6.0, 4.0])
+    loss = (w * w).sum()
+    with tg.no_grad():
+        w[0] = 1.0
+    with pytest.raises(RuntimeError, match="Mul: input 0 .* modified in place"):
+        loss.backward()
