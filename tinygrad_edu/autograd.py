@@ -136,8 +136,8 @@ class Function(Node):
     Fields set by `apply` when the node is recorded (besides Node's):
     - `saved`: (out, x, y, ...) as backward receives them: an array where backward reads
       the value, the input's own node where it reads only the shape (a node knows the
-      shape and dtype of its output), else None.  Set to
-      None once backward has used it (unless retain_graph), freeing the arrays.
+      shape and dtype of its output), else None.  Set to None once backward has used it
+      (unless retain_graph), which frees the arrays.
     - `needs_input_grad`: one bool per input.
     """
 
@@ -145,7 +145,7 @@ class Function(Node):
 
     reads = None  # what backward reads; None = the output and every input
     # An op that keeps arrays on itself for backward (Max's mask) defines release(self)
-    # to drop them; the engine calls it with `saved`, once backward has used them.
+    # to drop them; the engine calls it when it drops `saved`.
     release = None
 
     def forward(self, *arrays, **params):
