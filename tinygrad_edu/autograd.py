@@ -426,7 +426,7 @@ def backward(roots, grads, retain_graph=False, create_graph=False, wanted=None):
                 wanted[node] = grad
             if type(node) is AccumulateGrad:  # a leaf: its gradient is complete
                 if wanted is None:
-                    _accumulate(node.variable, grad, create_graph, stored)
+                    _accumulate(node.leaf(), grad, create_graph, stored)  # the leaf, or None
                 continue
             if node.saved is None:
                 raise RuntimeError(
