@@ -959,3 +959,22 @@ def test_writing_through_data_bypasses_the_inplace_check_and_setitem_does_not(de
         w[0] = 1.0
     with pytest.raises(RuntimeError, match="Mul: input 0 .* modified in place"):
         loss.backward()
+
+
+def test_a_leaf_whose_data_changes_dtype_or_shape_between_graphs_gets_the_right_grad(device):
+    # A leaf's AccumulateGrad outlives graphs; Module.to(dtype=) and `p.data = ...` replace
+    # the array in between, and the next gradient must follow the new array.
+    layer = tg.nn.Linear(2, 1).to(device)
+    x32 = tg.Tensor(np.ones((3, 2), np.float32), device=device)
+    layer(x32).sum().backward()
+    layer.to(dtype=tg.float64)
+    layer.zero_grad()
+    layer(tg.Tensor(np.ones((3, 2)), device=device)).sum().backward()
+    assert layer.weight.grad.dtype == np.float64
+    np.testing.assert_allclose(layer.weight.grad.numpy(), [[3.0, 3.0]])
+    w = _t([1.0, 2.0], device)
+    (w * w).sum().backward()
+    w.data = tg.Tensor([1.0, 2.0, 3.0], device=device).data
+    w.grad = None
+    (w * w).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [2.0, 4.0, 6.0])

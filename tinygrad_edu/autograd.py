@@ -178,13 +178,12 @@ class AccumulateGrad(Node):
     read that leaf's `.grad` any more, so backward skips it).
     """
 
-    __slots__ = ("leaf",)
+    __slots__ = ("leaf", "recorded")
 
     def __init__(self, variable):
         self.leaf = weakref.ref(variable)
         self.next_nodes = ()
-        self.shape = variable.data.shape
-        self.dtype = variable.data.dtype
+        self.recorded = (variable.data.shape, variable.data.dtype)  # once the leaf is gone
         self.seq = next_seq()  # before any node that uses the leaf: a topological order
         self.hooks = None
 
@@ -192,6 +191,18 @@ class AccumulateGrad(Node):
     def variable(self):
         """The leaf Tensor whose `.grad` this node fills (None if the leaf was dropped)."""
         return self.leaf()
+
+    # Shape and dtype are the leaf's as they are now: a leaf outlives many graphs, and its
+    # .data may be replaced in between (Module.to(dtype=...), `p.data = ...`).
+    @property
+    def shape(self):
+        leaf = self.leaf()
+        return self.recorded[0] if leaf is None else leaf.data.shape
+
+    @property
+    def dtype(self):
+        leaf = self.leaf()
+        return self.recorded[1] if leaf is None else leaf.data.dtype
 
     def __repr__(self):
         return f"<AccumulateGrad {self.shape} {self.dtype}>"
