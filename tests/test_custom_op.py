@@ -229,3 +229,23 @@ def test_example_main_runs(capsys):
     assert "gradient mismatch for input 0" in message
     assert "CubeForgotThree is caught" in printed
     assert "pass gradcheck and check_op" in printed
+
+
+def test_reads_asking_for_shapes_only_keeps_values_where_no_node_records_them():
+    # `grad_x` reads the shape of y, a constant (no node), and of the output: both are kept
+    # as values, so backward still gets something with a .shape.
+    class ScaleBy(tg.Function):
+        reads = {"grad_x": "y out.shape y.shape"}
+
+        def forward(self, x, y):
+            return x * y
+
+        def backward(self, xp, grad, out, x, y):
+            assert out.shape == grad.shape and y.shape == (1,)
+            return (grad * y, None)
+
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    out = ScaleBy.apply(x, tg.Tensor([3.0]))
+    assert out.grad_fn.saved[1] is None  # x itself is never read
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])

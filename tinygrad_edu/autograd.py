@@ -273,8 +273,8 @@ def plan(fn, needs_input_grad):
                         ".shape or .dtype) for an op with {count - 1} inputs"
                     )
                 position = names.index(what)
-                if attribute and position and not needs_input_grad[position - 1]:
-                    attribute = ""  # an input with no node to record its shape: keep it
+                if attribute and (position == 0 or not needs_input_grad[position - 1]):
+                    attribute = ""  # no node records this value's shape: keep the value
                 kept[position] = max(kept[position], SHAPE if attribute else VALUE)
         codes = tuple(kept)
     _PLANS.setdefault(fn, {})[needs_input_grad] = codes
