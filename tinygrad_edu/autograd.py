@@ -178,12 +178,13 @@ class AccumulateGrad(Node):
     read that leaf's `.grad` any more, so backward skips it).
     """
 
-    __slots__ = ("leaf", "recorded")
+    __slots__ = ("leaf",)
 
     def __init__(self, variable):
         self.leaf = weakref.ref(variable)
         self.next_nodes = ()
-        self.recorded = (variable.data.shape, variable.data.dtype)  # once the leaf is gone
+        self.shape = variable.data.shape
+        self.dtype = variable.data.dtype
         self.seq = next_seq()  # before any node that uses the leaf: a topological order
         self.hooks = None
 
@@ -192,27 +193,22 @@ class AccumulateGrad(Node):
         """The leaf Tensor whose `.grad` this node fills (None if the leaf was dropped)."""
         return self.leaf()
 
-    # Shape and dtype are the leaf's as they are now: a leaf outlives many graphs, and its
-    # .data may be replaced in between (Module.to(dtype=...), `p.data = ...`).
-    @property
-    def shape(self):
-        leaf = self.leaf()
-        return self.recorded[0] if leaf is None else leaf.data.shape
-
-    @property
-    def dtype(self):
-        leaf = self.leaf()
-        return self.recorded[1] if leaf is None else leaf.data.dtype
-
     def __repr__(self):
         return f"<AccumulateGrad {self.shape} {self.dtype}>"
 
 
 def accumulator(leaf):
-    """The AccumulateGrad node of a leaf that requires grad (made on first use)."""
+    """The AccumulateGrad node of a leaf that requires grad, made on first use.
+
+    A leaf outlives graphs, and its array may be replaced in between with one of another
+    shape or dtype (`Module.to(dtype=...)`, `p.data = ...`); the node records the shape
+    and dtype its graphs saw, so such a leaf gets a new node (its hooks move along)."""
     node = leaf._accumulator
-    if node is None:
+    data = leaf.data
+    if node is None or node.shape != data.shape or node.dtype is not data.dtype:
+        hooks = None if node is None else node.hooks
         node = leaf._accumulator = AccumulateGrad(leaf)
+        node.hooks = hooks
     return node
 
 
@@ -221,7 +217,7 @@ def next_node(tensor):
     AccumulateGrad, or None for a tensor that needs no gradient (a constant)."""
     node = tensor.grad_fn
     if node is None and tensor.requires_grad:
-        node = tensor._accumulator or accumulator(tensor)
+        node = accumulator(tensor)
     return node
 
 

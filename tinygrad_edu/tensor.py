@@ -96,7 +96,7 @@ def apply(fn, *inputs, **params):
     if count == 1:  # one input, so it needs a gradient: an op's output or a leaf
         x = inputs[0]
         code_out, code_x = PLANS_ONE.get(fn) or autograd.plan_one(fn)
-        node_x = x.grad_fn or x._accumulator or accumulator(x)
+        node_x = x.grad_fn or accumulator(x)
         node.next_nodes = (node_x,)
         node.saved = (
             data if code_out else None,
@@ -107,9 +107,9 @@ def apply(fn, *inputs, **params):
         code_out, code_x, code_y = table[x.requires_grad][y.requires_grad]
         node_x = node_y = None  # None: the edge of an input that needs no gradient
         if x.requires_grad:
-            node_x = x.grad_fn or x._accumulator or accumulator(x)
+            node_x = x.grad_fn or accumulator(x)
         if y.requires_grad:
-            node_y = y.grad_fn or y._accumulator or accumulator(y)
+            node_y = y.grad_fn or accumulator(y)
         node.next_nodes = (node_x, node_y)
         node.saved = (
             data if code_out else None,
@@ -489,13 +489,13 @@ class Tensor:
                 "it was computed from had requires_grad=True (or it was made under no_grad)"
             )
         grad = self._initial_grad(grad, create_graph, "backward()")
-        root = self.grad_fn or self._accumulator or accumulator(self)  # receives dL/d(self)
+        root = self.grad_fn or accumulator(self)  # the node that receives dL/d(self)
         autograd.backward((root,), (grad,), retain_graph, create_graph)
 
     def _node(self):
         """The node whose gradient is this tensor's: the op that made it, or for a leaf
         that requires grad its AccumulateGrad node."""
-        return self.grad_fn or self._accumulator or accumulator(self)
+        return self.grad_fn or accumulator(self)
 
     def _initial_grad(self, grad, create_graph, who):
         """The gradient that starts backward: ones for a one-element tensor, else `grad`."""
