@@ -28,7 +28,7 @@ import tinygrad_edu as tg
 NUM_POINTS = 4  # points x in [0, 1]: few, so x, y and the prediction show their values
 HIDDEN = 3  # hidden tanh units, as in the lecture
 NOISE = 0.03  # standard deviation of the noise the lecture adds to x**(1/3)
-RANKDIR = "LR"  # draw left to right: inputs on the left, the loss on the right
+RANKDIR = "TB"  # top to bottom: a long chain stays as narrow as a README column
 OUT_PATH = os.path.join("out", "graph_131.svg")  # untracked; --out docs/graph_131.svg for README
 
 
