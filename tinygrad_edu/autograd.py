@@ -224,7 +224,7 @@ def next_node(tensor):
 # ---- what a node keeps: its plan ---------------------------------------------------
 
 VALUE, SHAPE = 2, 1  # a saved argument: the array itself, or its node (shape and dtype)
-_INPUT_NAMES = ("x", "y", "z")
+ARGUMENT_NAMES = ("out", "x", "y", "z")  # backward's arguments after grad, by position
 _PLANS = {}  # op class -> {needs_input_grad: one code (VALUE, SHAPE, 0) per argument}
 
 
@@ -258,9 +258,9 @@ def plan(fn, needs_input_grad):
     if fn.reads is None:
         codes = (VALUE,) * count
     else:
-        names = ("out",) + _INPUT_NAMES[: count - 1]
+        names = ARGUMENT_NAMES[:count]
         kept = [0] * count
-        for name, needed in zip(_INPUT_NAMES, needs_input_grad):
+        for name, needed in zip(ARGUMENT_NAMES[1:], needs_input_grad):
             for word in fn.reads.get(f"grad_{name}", "").split() if needed else ():
                 what, _, attribute = word.partition(".")
                 if what not in names or attribute not in ("", "shape", "dtype"):

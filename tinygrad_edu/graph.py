@@ -234,8 +234,8 @@ def _kept(node):
     """What an op node keeps for backward ("out, y"), or that backward freed it."""
     if node.saved is None:
         return "saved values freed by backward"
-    names = ("out", "x", "y", "z")
-    kept = [names[i] if i < len(names) else f"input {i}" for i, v in enumerate(node.saved)]
+    names = autograd.ARGUMENT_NAMES
+    kept = [names[i] if i < len(names) else f"input {i - 1}" for i in range(len(node.saved))]
     kept = [name for name, value in zip(kept, node.saved) if autograd.is_array(value)]
     return "keeps " + (", ".join(kept) if kept else "nothing")
 

@@ -489,7 +489,7 @@ class Tensor:
                 "it was computed from had requires_grad=True (or it was made under no_grad)"
             )
         grad = self._initial_grad(grad, create_graph, "backward()")
-        root = self.grad_fn or accumulator(self)  # the node that receives dL/d(self)
+        root = self._node()  # the node that receives dL/d(self)
         autograd.backward((root,), (grad,), retain_graph, create_graph)
 
     def _node(self):
