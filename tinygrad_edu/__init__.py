@@ -63,6 +63,7 @@ from .tensor import (
     stack,
     where,
 )
+from .walkthrough import Walkthrough, walkthrough
 
 ops.REGISTRY = REGISTRY  # also tg.ops.REGISTRY, next to the op classes it tests
 ops.OpInfo = OpInfo
