@@ -3,7 +3,9 @@
 Forward results are views where NumPy gives views (reshape, transpose, broadcast_to,
 basic indexing), so these ops copy nothing.  Their backward moves the gradient back
 to the input's layout.  `squeeze`, `unsqueeze`, `flatten`, `expand` and `permute` are
-written in tensor.py with these.
+written in tensor.py with these, and so are PyTorch's `flip`, `repeat`, `split`, `roll`,
+`tril`, `diagonal`, `gather`, `scatter_add`, `sort`, `topk` and pad's other modes (slices,
+index arrays and broadcasts).  `scatter` (overwriting, not adding) is its own op here.
 """
 
 from ..autograd import Function
