@@ -167,7 +167,7 @@ def test_gather_gradient_adds_repeated_picks(device):
 
 def test_scatter_gradient_masks_self_and_gathers_src(device):
     x = tg.Tensor(np.zeros((2, 3)), requires_grad=True, device=device)
-    src = tg.Tensor([[7.0, 8.0], [9.0, 5.0]], requires_grad=True, device=device)
+    src = tg.Tensor([[7.0, 8.0], [9.0, 5.0]], requires_grad=True, device=device, dtype=tg.float64)
     index = tg.Tensor([[1], [0]], device=device)  # only src[:, :1] is used
     out = x.scatter(1, index, src)
     np.testing.assert_array_equal(out.numpy(), [[0.0, 7.0, 0.0], [9.0, 0.0, 0.0]])
@@ -330,6 +330,8 @@ def test_gather_and_scatter_errors(device):
         ValueError, match=r"scatter: src of shape \(1, 1\).*index of shape \(1, 2\)"
     ):
         x.scatter(1, tg.Tensor([[0, 1]], device=device), tg.Tensor([[1.0]], device=device))
+    with pytest.raises(TypeError, match="scatter_add: src has dtype float32 but .* float64"):
+        x.scatter_add(1, tg.Tensor([[0]], device=device), tg.ones(1, 1, device=device))
     with pytest.raises(TypeError, match="scatter: give src"):
         x.scatter(1, tg.Tensor([[0]], device=device))
     with pytest.raises(TypeError, match="scatter_add: src must be a Tensor"):

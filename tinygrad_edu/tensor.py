@@ -1759,6 +1759,8 @@ def _along_index(op, x, dim, index, src=None):
         )
     if isinstance(src, Tensor) and src.device is not x.device:
         _raise_mixed_devices(op, (x, src))
+    if isinstance(src, Tensor) and src.dtype != x.dtype:  # as PyTorch: no silent casts
+        raise TypeError(f"{op}: src has dtype {src.dtype} but the tensor has dtype {x.dtype}")
     picks, size = index.data, x.shape[axis]
     if picks.size and (bool((picks < 0).any()) or bool((picks >= size).any())):
         raise IndexError(
