@@ -387,6 +387,8 @@ def test_pad_and_factory_errors(device):
         x.pad(1, mode="wrap")
     with pytest.raises(ValueError, match=r"pad: reflect padding of \(2, 2\).*\(2, 3\)"):
         x.pad(2, mode="reflect")
+    with pytest.raises(ValueError, match=r"pad: circular padding of \(3, 3\).*at most 2"):
+        x.pad(3, mode="circular")
     with pytest.raises(ValueError, match="pad: mode 'replicate' takes no value"):
         x.pad(1, value=3.0, mode="replicate")
     with pytest.raises(ValueError, match=r"pad: widths .* crop more than .*\(2, 3\)"):

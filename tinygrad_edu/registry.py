@@ -449,6 +449,9 @@ def _pad_modes_sample(draw):
         before, after = draw(st.integers(-1, 2)), draw(st.integers(-1, 2))
         if n + min(before, 0) + min(after, 0) < 1:  # cropped away entirely: no crop
             before, after = max(before, 0), max(after, 0)
+        if mode == "circular":  # wraps around at most once: widths up to the cropped size
+            left = n + min(before, 0) + min(after, 0)
+            before, after = min(before, left), min(after, left)
         pairs.append((before, after))
     value = draw(st.sampled_from([0.0, -1.5])) if mode == "constant" else 0.0
     return [shape], {"pad_width": tuple(pairs), "mode": mode, "value": value}
