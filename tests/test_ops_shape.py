@@ -243,6 +243,8 @@ def test_free_functions_match_the_methods(device):
     np.testing.assert_array_equal(tg.diagonal(x, 1).numpy(), np.diagonal(a, 1))
     np.testing.assert_array_equal(tg.unflatten(x, 1, (2, 2)).numpy(), a.reshape(3, 2, 2))
     np.testing.assert_array_equal(tg.repeat_interleave(x, 2).numpy(), np.repeat(a, 2))
+    twice = x.repeat_interleave(tg.Tensor([2], device=device), dim=0).numpy()
+    np.testing.assert_array_equal(twice, np.repeat(a, 2, axis=0))
     np.testing.assert_array_equal(tg.gather(x, 0, index).numpy(), [[8.0, 1.0, 6.0, 3.0]])
     scattered = tg.scatter(x, 0, index, value=-1.0).numpy()
     expected = a.copy()

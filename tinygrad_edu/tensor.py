@@ -1009,6 +1009,8 @@ class Tensor:
         if isinstance(repeats, Tensor):  # counts set the output's shape: read on the host
             repeats = repeats.numpy()
         counts = numpy.asarray(repeats)
+        if counts.shape == (1,) and size != 1:  # one count for every element, as PyTorch
+            counts = counts.reshape(())
         if counts.dtype.kind not in "iu":
             raise TypeError(f"repeat_interleave: repeats must be integers, got {counts.dtype}")
         if counts.ndim > 1 or (counts.ndim == 1 and counts.shape != (size,)):
