@@ -963,8 +963,9 @@ class Tensor:
         normalize_axis(axis, self.ndim, "log_softmax")
         return apply(N.LogSoftmax, self, axis=axis)
 
-    # ---- shape and indexing ops with PyTorch's names (compositions of the ops above,
-    # ---- except Scatter; their gradients come from GetItem, BroadcastTo, Concatenate...)
+    # ---- shape and indexing ops with PyTorch's names ---------------------------------
+    # Compositions of the ops above (GetItem, BroadcastTo, Concatenate, Where, IndexAdd),
+    # whose gradients are checked already; only scatter has an op of its own (Scatter).
 
     def flip(self, dims):
         """Reverse the order of the elements along `dims` (an int or a tuple), as
