@@ -292,3 +292,11 @@ def test_tiny_gpt_on_cuda_uses_the_gpu_or_says_why_not():
     else:
         with pytest.raises(tg.DeviceError, match="cuda:0"):
             example.main(smoke=True, device="cuda")
+
+
+@pytest.mark.skipif(not _renderer_found(), reason="needs a Graphviz renderer")
+def test_visualize_graph_draws_an_attention_head(tmp_path):
+    result = run_script("visualize_graph.py", args=["--attention"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    drawing = (tmp_path / "out" / "attention_head.svg").read_text()
+    assert "Softmax" in drawing and "Where" in drawing
