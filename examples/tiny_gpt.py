@@ -41,11 +41,11 @@ BLOCK_SIZE = 32  # characters the model sees at once (the longest context)
 N_EMBD = 64  # width C of every position's vector
 N_HEAD = 4  # attention heads per block (each of width N_EMBD / N_HEAD)
 N_LAYER = 2  # Transformer blocks
-DROPOUT = 0.1  # dropout on attention weights and block outputs while training
+DROPOUT = 0.3  # dropout on attention weights and block outputs (a tiny text is soon memorised)
 WEIGHT_TYING = True  # the head's weight is the token embedding's (GPT-2's trick)
 BATCH_SIZE = 16  # windows per step
-STEPS = 1500  # optimizer steps
-LEARNING_RATE = 3e-3  # AdamW's step size
+STEPS = 1200  # optimizer steps
+LEARNING_RATE = 1e-3  # AdamW's step size
 WEIGHT_DECAY = 0.1  # AdamW's decoupled decay, on matrices only (not biases, norms)
 HELD_OUT = 0.1  # this fraction at the end of the text is never trained on
 LOG_EVERY = 100  # held-out loss every this many steps (and at the end)
@@ -53,7 +53,7 @@ INIT_STD = 0.02  # GPT-2's initial weights: N(0, 0.02)
 PROMPT = "The "  # the sample at the end continues this text
 SAMPLE_LENGTH = 300  # characters to write at the end
 TEMPERATURE = 0.8  # below 1: safer, more repetitive samples; above 1: wilder ones
-SMOKE_STEPS = 60  # --smoke: this many steps
+SMOKE_STEPS = 100  # --smoke: this many steps (about 2 s)
 SMOKE_SAMPLE_LENGTH = 40  # --smoke: a short sample
 
 
