@@ -175,3 +175,22 @@ def test_bad_input_is_named(shapes, kwargs, message):
     with pytest.raises((ValueError, TypeError), match="scaled_dot_product_attention") as info:
         F.scaled_dot_product_attention(*tensors, **kwargs)
     assert message in str(info.value)
+
+
+def test_multihead_attention_and_encoder_layer_run_on_every_device(device):
+    """The layers' masks are built on the input's device (no host arrays mixed in)."""
+    from tinygrad_edu import nn
+
+    tg.manual_seed(0)
+    layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, norm_first=True)
+    x = RNG.standard_normal((3, 2, 8)).astype(numpy.float32)
+    pad = numpy.zeros((2, 3), bool)
+    pad[0, 2] = True
+    causal = numpy.triu(numpy.ones((3, 3), bool), 1)  # True = may NOT attend, as PyTorch
+    expected = layer(tg.Tensor(x), src_mask=causal, src_key_padding_mask=pad).numpy()
+    layer.to(device)
+    inputs = tg.Tensor(x, device=device, requires_grad=True)
+    out = layer(inputs, src_mask=causal, src_key_padding_mask=pad)
+    out.backward(tg.ones_like(out))
+    numpy.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert inputs.grad.dtype == numpy.float32 and not numpy.isnan(inputs.grad.numpy()).any()
