@@ -10,6 +10,7 @@ is instead in `REFERENCE` (run.py marks its row) and why it cannot run in `unava
 """
 
 from . import (
+    attention,
     chain,
     chain_wide,
     cnn_digits,
@@ -30,5 +31,6 @@ WORKLOADS = {
     "cnn-digits": cnn_digits,
     "chain": chain,
     "chain-wide": chain_wide,
+    "attention": attention,
     "tiny-gpt": tiny_gpt,
 }
