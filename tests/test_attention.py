@@ -194,3 +194,37 @@ def test_multihead_attention_and_encoder_layer_run_on_every_device(device):
     out.backward(tg.ones_like(out))
     numpy.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-6)
     assert inputs.grad.dtype == numpy.float32 and not numpy.isnan(inputs.grad.numpy()).any()
+
+
+def test_layer_gradients_match_finite_differences():
+    """MultiheadAttention (masks, per-head weights) and TransformerEncoderLayer, with
+    respect to their inputs and every parameter."""
+    from test_nn_layers import check_layer_gradients
+
+    from tinygrad_edu import nn
+
+    pad = numpy.array([[False, False, True], [False, False, False]])
+    causal = numpy.triu(numpy.ones((2, 3), bool), 1)
+    mix = tg.Tensor(RNG.standard_normal((2, 2, 2, 3)))  # (N, heads, L, S)
+
+    class Attend(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn = nn.MultiheadAttention(4, 2, batch_first=True)
+
+        def forward(self, query, key):
+            out, weights = self.attn(
+                query, key, key, key_padding_mask=pad, attn_mask=causal, average_attn_weights=False
+            )
+            # (N, L): both outputs; a plain sum of the weights would be constant (rows sum to 1)
+            return out.sum(axis=-1) + (weights * mix).sum(axis=(1, 3))
+
+    tg.manual_seed(0)
+    attend = Attend().double()
+    query = tg.Tensor(RNG.standard_normal((2, 2, 4)), requires_grad=True)
+    key = tg.Tensor(RNG.standard_normal((2, 3, 4)), requires_grad=True)
+    assert check_layer_gradients(attend, [query, key])
+
+    layer = nn.TransformerEncoderLayer(4, 2, 6, dropout=0.0, activation="gelu").double()
+    x = tg.Tensor(RNG.standard_normal((3, 2, 4)), requires_grad=True)
+    assert check_layer_gradients(layer, [x])
