@@ -15,6 +15,11 @@ Graphviz `dot`, or `pip install "tinygrad_edu[viz]"`.
 git).  `--out PATH` writes PATH instead (.svg or .png); the picture in README.md and
 docs/debugging.md is redrawn, from the repository root, with
 `python examples/visualize_graph.py --out docs/graph_131.svg`.
+
+`--attention` draws one causal attention head instead (docs/attention.md): three tokens,
+query/key/value projections, F.scaled_dot_product_attention(..., is_causal=True); redraw
+the picture there with
+`python examples/visualize_graph.py --attention --out docs/attention_head.svg`.
 """
 
 import argparse
@@ -30,6 +35,8 @@ HIDDEN = 3  # hidden tanh units, as in the lecture
 NOISE = 0.03  # standard deviation of the noise the lecture adds to x**(1/3)
 RANKDIR = "TB"  # top to bottom: a long chain stays as narrow as a README column
 OUT_PATH = os.path.join("out", "graph_131.svg")  # untracked; --out docs/graph_131.svg for README
+ATTENTION_OUT_PATH = os.path.join("out", "attention_head.svg")  # --attention's default
+TOKENS, WIDTH, HEAD_DIM = 3, 4, 2  # --attention: 3 tokens of width 4, one head of width 2
 
 
 def build_loss(seed=0):
@@ -53,10 +60,27 @@ def build_loss(seed=0):
     return ((y - y_pred) ** 2).sum(), p
 
 
-def main(path=OUT_PATH, seed=0):
+def build_attention_loss(seed=0):
+    """One causal attention head on TOKENS tokens: q, k, v = x Wq, x Wk, x Wv, then
+    F.scaled_dot_product_attention(q, k, v, is_causal=True), and the sum of its squares as
+    a stand-in loss.  Returns the loss and the parameters (kept alive, as above)."""
+    from tinygrad_edu.nn import functional as F
+
+    rng = np.random.default_rng(seed)
+    x = tg.Tensor(rng.normal(size=(TOKENS, WIDTH)), name="x")
+    p = {}
+    for name in ("w_q", "w_k", "w_v"):
+        p[name] = tg.Tensor(rng.normal(size=(WIDTH, HEAD_DIM)), requires_grad=True, name=name)
+    out = F.scaled_dot_product_attention(x @ p["w_q"], x @ p["w_k"], x @ p["w_v"], is_causal=True)
+    return (out * out).sum(), p
+
+
+def main(path=OUT_PATH, seed=0, attention=False):
     """Run one traced backward pass and write the drawing to `path` (.svg or .png; its
-    folder is made if missing).  Returns the trace (print it for the steps as a table)."""
-    loss, parameters = build_loss(seed)  # keep the parameters: drawn with their gradients
+    folder is made if missing).  Returns the trace (print it for the steps as a table).
+    attention=True draws one causal attention head instead of the 1-3-1 network."""
+    build = build_attention_loss if attention else build_loss
+    loss, parameters = build(seed)  # keep the parameters: drawn with their gradients
     with tg.trace_backward() as steps:
         loss.backward()  # a plain backward: the graph can still be drawn afterwards
     drawing = tg.draw_graph(loss, steps=steps, rankdir=RANKDIR)
@@ -68,14 +92,19 @@ def main(path=OUT_PATH, seed=0):
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=None, help=f"the picture to write (default {OUT_PATH})")
     parser.add_argument(
-        "--out", default=OUT_PATH, help=f"the picture to write (default {OUT_PATH})"
+        "--attention",
+        action="store_true",
+        help=f"draw one causal attention head (default path {ATTENTION_OUT_PATH})",
     )
     args = parser.parse_args()
+    if args.out is None:
+        args.out = ATTENTION_OUT_PATH if args.attention else OUT_PATH
     if os.path.splitext(args.out)[1].lower() not in (".svg", ".png"):
         parser.error(f"--out must end in .svg or .png, got {args.out!r}")
     try:
-        main(path=args.out)
+        main(path=args.out, attention=args.attention)
     except tg.RendererNotFoundError as error:
         print(f"visualize_graph: {error}", file=sys.stderr)  # says how to install one
         sys.exit(1)

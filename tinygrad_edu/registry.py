@@ -463,6 +463,29 @@ def _functional_pad_call(x, pad_width, mode, value):
     return F.pad(x, flat, mode=mode, value=value)
 
 
+def _attention_sample(draw):
+    """query (..., L, E), key (..., S, E), value (..., S, Ev) with one kind of mask: none,
+    boolean (rows may be fully masked out), float (with some -inf), or causal."""
+    st = _st()
+    length, source, dim, value_dim = (draw(st.integers(1, 3)) for _ in range(4))
+    q_lead, kv_lead = draw(st.sampled_from([((), ()), ((2,), (2,)), ((2, 2), (1, 2)), ((2,), ())]))
+    shapes = [q_lead + (length, dim), kv_lead + (source, dim), kv_lead + (source, value_dim)]
+    kind = draw(st.sampled_from(["none", "bool", "float", "causal"]))
+    params = {"scale": draw(st.sampled_from([None, 0.7]))}
+    if kind == "causal":
+        params["is_causal"] = True
+    elif kind != "none":
+        mask_shape = draw(st.sampled_from([(length, source), q_lead + (length, source)]))
+        seed = draw(st.integers(0, 2**16))
+        rng = numpy.random.default_rng(seed)
+        keep = rng.random(mask_shape) < 0.7
+        if kind == "bool":
+            params["attn_mask"] = keep
+        else:
+            params["attn_mask"] = numpy.where(keep, rng.standard_normal(mask_shape), -numpy.inf)
+    return shapes, params
+
+
 REGISTRY = (
     # arithmetic (binary ops broadcast; reflected forms with Python numbers)
     OpInfo("add", lambda x, y: x + y, nargs=2, broadcast=True),
@@ -634,6 +657,13 @@ REGISTRY = (
     OpInfo("topk", lambda x, **p: x.topk(**p)[0], sample=_topk_sample, distinct=True),
     OpInfo("pad_modes", lambda x, **p: x.pad(**p), sample=_pad_modes_sample),
     OpInfo("F.pad", _functional_pad_call, sample=_pad_modes_sample),
+    # attention (tg.nn.functional): a composition of matmul, where and softmax
+    OpInfo(
+        "scaled_dot_product_attention",
+        lambda q, k, v, **p: F.scaled_dot_product_attention(q, k, v, **p),
+        nargs=3,
+        sample=_attention_sample,
+    ),
 )
 
 BY_NAME = {op.name: op for op in REGISTRY}

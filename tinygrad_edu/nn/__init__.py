@@ -30,11 +30,13 @@ from .layers import (
     LogSoftmax,
     MaxPool2d,
     ModuleList,
+    MultiheadAttention,
     ReLU,
     Sequential,
     Sigmoid,
     Softmax,
     Tanh,
+    TransformerEncoderLayer,
 )
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from .module import Module, Parameter
@@ -58,6 +60,7 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
+    "MultiheadAttention",
     "Module",
     "ModuleList",
     "Parameter",
@@ -67,6 +70,7 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "TransformerEncoderLayer",
     "functional",
     "init",
 ]

@@ -9,6 +9,8 @@ primitives, `Im2Col` and its transpose `Col2Im` (tinygrad_edu/ops/nn.py).  Layer
 tinygrad_edu/nn/layers call these.
 """
 
+import math
+
 import numpy
 
 from .. import backend
@@ -23,6 +25,7 @@ from ..tensor import (  # noqa: F401  (re-exported: F.cross_entropy is tg.cross_
     log_softmax,
     mse_loss,
     softmax,
+    where,
 )
 
 
@@ -257,3 +260,107 @@ def one_hot(tensor, num_classes=-1):
     classes = tensor.xp.arange(num_classes)
     hot = (values[..., None] == classes).astype(numpy.int64)
     return Tensor._wrap(hot, tensor.device)
+
+
+def _attention_mask(attn_mask, is_causal, scores):
+    """The mask as (keep, add): a boolean device array (True = take part) or a float Tensor
+    to add to the scores; at most one of them is not None."""
+    length, source = scores.shape[-2], scores.shape[-1]
+    xp = scores.xp
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError(
+                "scaled_dot_product_attention: give attn_mask or is_causal=True, not both "
+                "(as PyTorch)"
+            )
+        # PyTorch's rule for L x S: query i sees keys 0..i (aligned at the top left)
+        return xp.tril(xp.ones((length, source), dtype=bool)), None
+    if attn_mask is None:
+        return None, None
+    mask = attn_mask if isinstance(attn_mask, Tensor) else Tensor(attn_mask, device=scores.device)
+    try:
+        numpy.broadcast_shapes(mask.shape, scores.shape)
+    except ValueError:
+        raise ValueError(
+            f"scaled_dot_product_attention: attn_mask of shape {mask.shape} does not "
+            f"broadcast to the scores' shape {scores.shape} (..., L, S)"
+        ) from None
+    if mask.dtype == bool:
+        return mask.data, None
+    if mask.dtype.kind != "f":
+        raise TypeError(
+            f"scaled_dot_product_attention: attn_mask must be bool (True = take part) or "
+            f"float (added to the scores), got dtype {mask.dtype}"
+        )
+    if mask.dtype != scores.dtype:
+        mask = mask.astype(scores.dtype)
+    return None, mask
+
+
+def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale):
+    """scaled_dot_product_attention that also returns the attention weights (for
+    nn.MultiheadAttention's need_weights)."""
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor) or t.ndim < 2:
+            raise ValueError(
+                f"scaled_dot_product_attention: {name} must be a Tensor of shape (..., len, dim), "
+                f"got {getattr(t, 'shape', type(t).__name__)}"
+            )
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ValueError(
+            f"scaled_dot_product_attention: expected query (..., L, E), key (..., S, E) and "
+            f"value (..., S, Ev), got query {query.shape}, key {key.shape}, value {value.shape}"
+        )
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(
+            f"scaled_dot_product_attention: dropout_p must be in [0, 1], got {dropout_p}"
+        )
+    if scale is None:
+        scale = 1.0 / math.sqrt(query.shape[-1])
+    scores = (query @ key.swapaxes(-2, -1)) * scale  # (..., L, S)
+    keep, add = _attention_mask(attn_mask, is_causal, scores)
+    if add is not None:
+        scores = scores + add
+    if keep is not None:
+        # A left-out score becomes -inf: softmax gives it weight exactly 0, and softmax's
+        # backward, out * (grad - sum(grad * out)), gives it gradient exactly 0 too.
+        scores = where(keep, scores, float("-inf"))
+    dead = None
+    if keep is not None or add is not None:
+        # A row with every score -inf (nothing to attend to) would be 0/0 = NaN.  PyTorch
+        # returns zeros there, with zero gradients; so do we: softmax a row of zeros
+        # instead and zero its weights (docs/attention.md).
+        xp = scores.xp
+        dead = xp.all(scores.data == float("-inf"), axis=-1, keepdims=True)
+        if not bool(dead.any()):
+            dead = None
+    if dead is not None:
+        scores = where(dead, 0.0, scores)
+    weights = scores.softmax(axis=-1)
+    if dead is not None:
+        weights = where(dead, 0.0, weights)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, training=True)
+    return weights @ value, weights
+
+
+def scaled_dot_product_attention(
+    query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None
+):
+    """softmax(query @ key^T * scale + mask) @ value, as PyTorch's function of that name.
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); the leading
+    (batch, head) axes broadcast.  scale defaults to 1 / sqrt(E).
+    attn_mask: boolean (True = this query may attend to this key; False scores become
+    -inf) or float (added to the scores), broadcasting to (..., L, S).
+    is_causal: query i attends to keys 0..i only (a lower-triangular L x S mask, aligned
+    at the top left as in PyTorch); it cannot be combined with attn_mask.
+    dropout_p: dropout on the attention weights; applied whenever dropout_p > 0 (as in
+    PyTorch, the function does not know about train/eval: pass 0.0 when evaluating).
+    A query row whose keys are all masked out gives zeros, and zero gradients, as PyTorch.
+
+    A composition of matmul, softmax and where, so its gradients (first and second order)
+    are those of ops already checked; docs/attention.md walks through its backward.
+    """
+    out, _ = _attention(query, key, value, attn_mask, dropout_p, is_causal, scale)
+    return out

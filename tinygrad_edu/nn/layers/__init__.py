@@ -11,6 +11,7 @@ from .linear import Identity, Linear
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
 from .recurrent import LSTM, RNN
+from .transformer import MultiheadAttention, TransformerEncoderLayer
 
 __all__ = [
     "AvgPool2d",
@@ -28,6 +29,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MaxPool2d",
+    "MultiheadAttention",
     "ModuleList",
     "RNN",
     "ReLU",
@@ -35,4 +37,5 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "TransformerEncoderLayer",
 ]
