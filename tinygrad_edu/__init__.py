@@ -52,6 +52,7 @@ from .tensor import (
     binary_cross_entropy_with_logits,
     concatenate,
     cross_entropy,
+    einsum,
     from_dlpack,
     grad,
     linear,

@@ -1352,3 +1352,143 @@ def from_dlpack(obj):
         device = backend.get_device(f"cuda:{index}")
         return Tensor._wrap(device.xp.from_dlpack(obj), device)
     raise ValueError(f"from_dlpack: unsupported DLPack device type {kind}")
+
+
+# ---- einsum -------------------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum(equation, *operands):
+    """Einstein summation, as numpy.einsum and torch.einsum: "ij,jk->ik" is a matrix
+    product, "ii->i" a diagonal, "ii" a trace, "ij->ji" a transpose, "bij,bjk->bik" a
+    batch of products, "...ij->...ji" with any leading axes.  Without "->" the output
+    is every letter used once, in alphabetical order (after the "..." axes).
+
+    Built as (docs: the Einsum op in ops/linalg.py): each operand's repeated letters
+    become a diagonal (indexing), letters only it uses and the output does not are
+    summed, and the operands are then contracted two at a time, left to right, with
+    the `Einsum` op, whose gradients are einsums of the same kind.
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])  # torch.einsum("ij->ji", [x]) works too
+    if not operands:
+        raise ValueError(f"einsum({equation!r}): needs at least one operand")
+    like = next((t for t in operands if isinstance(t, Tensor)), None)
+    operands = [_as_tensor(t, like) for t in operands]
+    terms, output, broadcasting, shapes = _parse_einsum(equation, operands)
+    sizes = {}
+    for term, t in zip(terms, operands):  # one size per letter (the largest)
+        for letter, size in zip(term, t.shape):
+            sizes[letter] = max(size, sizes.get(letter, size))
+    prepared = []
+    for i, (term, t) in enumerate(zip(terms, operands)):
+        for letter, size in zip(term, t.shape):
+            # only "..." axes broadcast (as NumPy): a named axis must match exactly
+            if size != sizes[letter] and not (size == 1 and letter in broadcasting):
+                raise ValueError(
+                    f"einsum({equation!r}) with operand shapes {shapes}: letter "
+                    f"{letter!r} stands for axes of sizes {sizes[letter]} and {size}"
+                )
+        target = tuple(sizes[letter] for letter in term)
+        if t.shape != target:  # a size-1 "..." axis broadcasts, as in NumPy
+            t = t.broadcast_to(target)
+        others = set(output).union(*(terms[:i] + terms[i + 1 :]))
+        prepared.append(_einsum_operand(t, list(term), others))
+    current, letters = prepared[0]
+    for position, (t, term) in enumerate(prepared[1:], start=2):
+        if position == len(prepared):
+            result = output
+        else:
+            needed = set(output).union(*(term for _, term in prepared[position:]))
+            result = [c for c in dict.fromkeys(letters + term) if c in needed]
+        step = f"{''.join(letters)},{''.join(term)}->{''.join(result)}"
+        current, letters = apply(L.Einsum, current, t, equation=step), result
+    if letters != output:  # one operand: its axes in the output's order
+        current = current.transpose(*[letters.index(c) for c in output])
+    return current
+
+
+def _parse_einsum(equation, operands):
+    """(terms, output, broadcasting, shapes): one list of letters per operand and the
+    output's, with "..." replaced by letters the equation does not use (`broadcasting`);
+    checked, with errors naming the equation and the shapes."""
+    shapes = ", ".join(str(t.shape) for t in operands)
+
+    def fail(message):
+        raise ValueError(f"einsum({equation!r}) with operand shapes {shapes}: {message}")
+
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: the equation must be a string, got {equation!r}")
+    text = equation.replace(" ", "")
+    if text.count("->") > 1:
+        fail("more than one '->'")
+    lhs, arrow, rhs = text.partition("->")
+    sources = lhs.split(",")
+    if len(sources) != len(operands):
+        fail(f"{len(sources)} operand terms but {len(operands)} operands")
+
+    def letters_of(term, what):
+        if term.count("...") > 1 or term.replace("...", "").count("."):
+            fail(f"{what} {term!r} has a '.' that is not one '...'")
+        for c in term.replace("...", ""):
+            if c not in _LETTERS:
+                fail(f"{what} {term!r}: subscripts must be letters a-z, A-Z (got {c!r})")
+        head, dots, tail = term.partition("...")
+        return list(head), bool(dots), list(tail)
+
+    terms, widest = [], 0
+    for i, (term, t) in enumerate(zip(sources, operands)):
+        head, dots, tail = letters_of(term, f"operand {i}'s term")
+        named = len(head) + len(tail)
+        if t.ndim < named or (not dots and t.ndim != named):
+            fail(f"operand {i} has {t.ndim} dims but its term {term!r} names {named}")
+        extra = t.ndim - named
+        widest = max(widest, extra)
+        terms.append((head, extra, tail))
+    free = [c for c in _LETTERS if c not in text]
+    if widest > len(free):
+        fail(f"'...' stands for {widest} axes but only {len(free)} letters are unused")
+    ellipsis = free[:widest]  # the "..." axes, right-aligned
+    terms = [head + ellipsis[widest - extra :] + tail for head, extra, tail in terms]
+    if arrow:
+        head, dots, tail = letters_of(rhs, "the output")
+        output = head + (ellipsis if dots else []) + tail
+        used = set().union(*terms)
+        for c in output:
+            if c not in used:
+                fail(f"output letter {c!r} appears in no operand")
+        if len(set(output)) != len(output):
+            fail("the output names a letter twice")
+    else:
+        counts = {}
+        for term in terms:
+            for c in term:
+                counts[c] = counts.get(c, 0) + 1
+        output = ellipsis + sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis)
+    return terms, output, set(ellipsis), shapes
+
+
+def _einsum_operand(t, term, others):
+    """(tensor, letters) for one operand: the diagonal of each repeated letter taken, and
+    the letters no other operand and not the output use summed away."""
+    repeated = [c for c in dict.fromkeys(term) if term.count(c) > 1]
+    if repeated:
+        # axes of repeated letters first, then index them all with broadcast aranges:
+        # t[i, i, j, j] over i, j is the diagonal (NumPy puts those axes in front)
+        order = [a for c in repeated for a, d in enumerate(term) if d == c]
+        order += [a for a, d in enumerate(term) if d not in repeated]
+        t = t.transpose(*order)
+        index = []
+        for position, c in enumerate(repeated):
+            shape = [1] * len(repeated)
+            shape[position] = t.shape[len(index)]
+            arange = numpy.arange(shape[position]).reshape(shape)
+            index += [arange] * term.count(c)
+        t = t[tuple(index)]
+        term = repeated + [c for c in term if c not in repeated]
+    lone = [a for a, c in enumerate(term) if c not in others]
+    if lone:
+        t = t.sum(axis=tuple(lone))
+        term = [c for c in term if c in others]
+    return t, term
