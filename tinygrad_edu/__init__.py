@@ -49,6 +49,7 @@ from .registry import REGISTRY, OpInfo
 from .serialization import SerializationError, load, save
 from .tensor import (
     Tensor,
+    binary_cross_entropy,
     binary_cross_entropy_with_logits,
     concatenate,
     cross_entropy,
@@ -60,6 +61,7 @@ from .tensor import (
     maximum,
     minimum,
     mse_loss,
+    nll_loss,
     softmax,
     stack,
     where,

@@ -39,11 +39,12 @@ from .layers import (
     Tanh,
     Upsample,
 )
-from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 
 __all__ = [
     "AvgPool2d",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
@@ -65,6 +66,7 @@ __all__ = [
     "MaxPool2d",
     "Module",
     "ModuleList",
+    "NLLLoss",
     "Parameter",
     "RNN",
     "ReLU",

@@ -19,11 +19,13 @@ from ..ops import nn as N
 from ..tensor import (  # noqa: F401  (re-exported: F.cross_entropy is tg.cross_entropy)
     Tensor,
     apply,
+    binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
     linear,
     log_softmax,
     mse_loss,
+    nll_loss,
     softmax,
 )
 

@@ -239,3 +239,51 @@ def col2im(xp, cols, geometry):
             top, left = i * dh, j * dw
             padded[:, :, top : top + sh * oh : sh, left : left + sw * ow : sw] += piece
     return padded[:, :, ph : ph + h, pw : pw + w]
+
+
+class BinaryCrossEntropy(Function):
+    """out = -w * (y * log(x) + (1 - y) * log(1 - x)) for probabilities x and targets y,
+    each log clamped at -100 as PyTorch (so x = 0 or 1 gives a finite loss); then the
+    mean, the sum, or each element ("none").  w: a constant weight that broadcasts.
+
+    d(out)/dx = w * (x - y) / max(x * (1 - x), 1e-12)   (PyTorch's guard at 0 and 1)
+    d(out)/dy = w * (log(1 - x) - log(x))                (the clamped logs)
+    times the upstream gradient (divided by the element count for the mean).  Fused
+    because a composition's gradient is NaN where x is exactly 0 or 1 (inf * 0).
+    """
+
+    __slots__ = ("weight", "reduction")
+    reads = {"grad_x": "x y", "grad_y": "x"}
+
+    def forward(self, x, y, weight=None, reduction="mean"):
+        self.weight, self.reduction = weight, reduction
+        xp = self.xp
+        losses = -(y * _clamped_log(xp, x, xp) + (1 - y) * _clamped_log(xp, 1 - x, xp))
+        if weight is not None:
+            losses = losses * weight
+        if reduction == "mean":
+            return losses.mean()
+        if reduction == "sum":
+            return losses.sum()
+        return losses
+
+    def backward(self, xp, grad, out, x, y):
+        if self.reduction == "mean":
+            grad = grad / x.size
+        if self.weight is not None:
+            grad = grad * self.weight
+        grad_x = grad_y = None
+        if self.needs_input_grad[0]:
+            grad_x = grad * (x - y) / xp.maximum(x * (1 - x), 1e-12)
+        if self.needs_input_grad[1]:
+            grad_y = grad * (_clamped_log(xp, 1 - x, self.xp) - _clamped_log(xp, x, self.xp))
+        return grad_x, grad_y
+
+
+def _clamped_log(xp, x, array_xp):
+    """max(log(x), -100), without NumPy's divide-by-zero warning at x = 0 (arrays)."""
+    if xp is not array_xp:  # Tensors (create_graph=True): recorded ops
+        return xp.maximum(xp.log(x), -100.0)
+    positive = x > 0
+    logs = xp.log(xp.where(positive, x, 1.0))
+    return xp.where(positive, xp.maximum(logs, -100.0), -100.0)
