@@ -494,3 +494,11 @@ def test_loss_modules_pass_their_options():
     assert nn.CrossEntropyLoss("sum")(logits, target).item() == pytest.approx(
         cross_entropy_reference(logits.numpy(), target, None, -100, "sum", 0.0)
     )
+
+
+def test_every_target_ignored_gives_nan_but_zero_gradients():
+    logits = tg.Tensor(RNG.standard_normal((2, 3)), requires_grad=True)
+    loss = tg.cross_entropy(logits, [1, 1], ignore_index=1, label_smoothing=0.1)
+    assert np.isnan(loss.item())  # 0 / 0, as PyTorch
+    loss.backward()
+    np.testing.assert_array_equal(logits.grad.numpy(), np.zeros((2, 3)))

@@ -1321,7 +1321,7 @@ def cross_entropy(
         picked = (
             keep if weight is None else weight[_safe_targets(t.reshape(-1), ignore_index)] * keep
         )
-        smooth = smooth.sum() / _constant_like(picked.sum(), logits)
+        smooth = _weighted_mean(smooth, picked.sum(), logits)
     return loss * (1.0 - label_smoothing) + smooth * (label_smoothing / classes)
 
 
@@ -1604,7 +1604,15 @@ def _nll(log_probs, t, weight, ignore_index, reduction):
         return losses.reshape(t.shape)
     if reduction == "sum":
         return losses.sum()
-    return losses.sum() / _constant_like(scale.sum(), log_probs)
+    return _weighted_mean(losses, scale.sum(), log_probs)
+
+
+def _weighted_mean(losses, total, like):
+    """sum(losses) / total, the weighted mean.  With every target ignored (total 0) it is
+    NaN, as PyTorch, with zero gradients (not NaN ones, which would spoil a whole step)."""
+    if not bool(total != 0):
+        return losses.sum() + _constant_like(like.xp.asarray(float("nan")), like)
+    return losses.sum() / _constant_like(total, like)
 
 
 def nll_loss(log_probs, target, weight=None, *, ignore_index=-100, reduction="mean"):
