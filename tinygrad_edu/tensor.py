@@ -1297,8 +1297,8 @@ def cross_entropy(
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     t = target.data
     classes = logits.shape[0 if logits.ndim == 1 else 1]
-    _check_class_range(t, classes, ignore_index, "cross_entropy")
     ignored = t.size and bool((t == ignore_index).any())
+    _check_class_range(t, classes, ignore_index if ignored else None, "cross_entropy")
     if weight is None and not label_smoothing and logits.ndim <= 2 and not ignored:
         return apply(N.CrossEntropy, logits, target=t, reduction=reduction)
     weight = _class_weight(weight, classes, logits, "cross_entropy")
@@ -1544,7 +1544,8 @@ def _check_class_target(logits, target, op):
 
 
 def _check_class_range(t, classes, ignore_index, op):
-    valid = t[t != ignore_index]
+    """Targets other than ignore_index (None: no target is ignored) name a class."""
+    valid = t if ignore_index is None else t[t != ignore_index]
     if valid.size and (bool((valid < 0).any()) or bool((valid >= classes).any())):
         raise IndexError(
             f"{op}: target values must lie in [0, {classes}), the classes (or equal "

@@ -361,12 +361,14 @@ def avg_pool2d(
         if divisor_override == 0:
             raise ValueError("avg_pool2d: divisor_override must not be 0")
         return (cols.sum(axis=0) / divisor_override).reshape(shape)
+    if not ceil_mode and (count_include_pad or padding == (0, 0)):
+        return cols.mean(axis=0).reshape(shape)  # every window whole: a plain mean
     rows, columns = (
         _avg_divisors(size, k, s, p, o, count_include_pad)
         for size, k, s, p, o in zip(x.shape[2:], kernel, stride, padding, shape[2:])
     )
     if (rows == kernel[0]).all() and (columns == kernel[1]).all():
-        return cols.mean(axis=0).reshape(shape)  # every window whole: a plain mean
+        return cols.mean(axis=0).reshape(shape)
     divisors = rows[:, None] * columns[None, :]  # (OH, OW), the same for every channel
     return cols.sum(axis=0).reshape(shape) / _constant(divisors, x)
 
