@@ -187,7 +187,10 @@ class ConvTranspose2d(Module):
             self.bias = Parameter(creation.zeros(out_channels, device=device, dtype=dtype))
         else:
             self.register_parameter("bias", None)
-        Conv2d.reset_parameters(self)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        Conv2d.reset_parameters(self)  # the same rule; fan_in comes from weight's axis 1
 
     def forward(self, x):
         return F.conv_transpose2d(
