@@ -472,6 +472,13 @@ def test_layers_have_pytorchs_parameter_shapes_and_call_the_functions():
     assert nn.Upsample(scale_factor=2, mode="bilinear")(tg.ones(1, 1, 2, 3)).shape == (1, 1, 4, 6)
     with pytest.raises(ValueError, match="Conv2d: in_channels 3 and out_channels 4"):
         nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="Conv1d: padding='same' is not supported for strided"):
+        nn.Conv1d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(NotImplementedError, match="padding_mode='zeros'"):
+        nn.ConvTranspose2d(3, 4, 3, padding_mode="reflect")
+    # PyTorch's fifth argument is return_indices, which is refused rather than misread
+    with pytest.raises(NotImplementedError, match="return_indices"):
+        nn.MaxPool2d(2, 2, 0, 1, True)
 
 
 def test_loss_modules_pass_their_options():

@@ -509,7 +509,7 @@ def test_binary_cross_entropy_agrees_with_torch(reduction):
     for w in (None, weight):
         tw = None if w is None else torch.tensor(w)
         _compare(
-            lambda p, y, w=w: tg.nn.functional.binary_cross_entropy(p, y, w, reduction),
+            lambda p, y, w=w: tg.nn.functional.binary_cross_entropy(p, y, w, reduction=reduction),
             lambda p, y, w=tw: torch.nn.functional.binary_cross_entropy(
                 p, y, w, reduction=reduction
             ),

@@ -578,7 +578,7 @@ REGISTRY = (
     OpInfo(
         "binary_cross_entropy",
         lambda x, y, weight, reduction: F.binary_cross_entropy(
-            x, y, _on_device(weight, x), reduction
+            x, y, _on_device(weight, x), reduction=reduction
         ),
         nargs=2,
         sample=_bce_sample,

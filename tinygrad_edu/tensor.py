@@ -1632,7 +1632,7 @@ def nll_loss(log_probs, target, weight=None, *, ignore_index=-100, reduction="me
     return _nll(log_probs, t, weight, ignore_index, reduction)
 
 
-def binary_cross_entropy(probs, target, weight=None, reduction="mean"):
+def binary_cross_entropy(probs, target, weight=None, *, reduction="mean"):
     """-weight * (y log(p) + (1 - y) log(1 - p)) for probabilities p in [0, 1], each log
     clamped at -100 as PyTorch (op: BinaryCrossEntropy).  weight: a constant that
     broadcasts to p's shape.  From logits, binary_cross_entropy_with_logits is stabler."""

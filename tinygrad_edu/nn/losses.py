@@ -30,9 +30,11 @@ class MSELoss(_Loss):
 
 
 class _WeightedLoss(_Loss):
-    """A loss with an optional constant `weight` (a buffer: saved and moved, not trained)."""
+    """A loss with an optional constant `weight` (a buffer: saved and moved, not trained).
+    The other options are keyword-only: PyTorch's deprecated size_average and reduce sit
+    between them, so a positional call could silently mean something else."""
 
-    def __init__(self, weight=None, reduction="mean"):
+    def __init__(self, weight=None, *, reduction="mean"):
         super().__init__(reduction)
         if weight is not None and not isinstance(weight, Tensor):
             weight = Tensor(weight)
@@ -44,10 +46,10 @@ class CrossEntropyLoss(_WeightedLoss):
     (N, d1, ...)) integer classes; weight (one per class), ignore_index and
     label_smoothing as F.cross_entropy."""
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    def __init__(self, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
         if isinstance(weight, str):  # the first positional argument used to be `reduction`
             weight, reduction = None, weight
-        super().__init__(weight, reduction)
+        super().__init__(weight, reduction=reduction)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
 
@@ -66,8 +68,8 @@ class NLLLoss(_WeightedLoss):
     """-weight[target] * log_probs[target] for log-probabilities (N, C) (a LogSoftmax
     output) and integer targets (N,); ignore_index as F.nll_loss."""
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(weight, reduction)
+    def __init__(self, weight=None, *, ignore_index=-100, reduction="mean"):
+        super().__init__(weight, reduction=reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input, target):

@@ -35,11 +35,13 @@ class Conv2d(Module):
         dilation=1,
         groups=1,
         bias=True,
+        padding_mode="zeros",
         device=None,
         dtype=None,
     ):
         super().__init__()
         _check_channels(type(self).__name__, in_channels, out_channels, groups)
+        _check_padding(type(self).__name__, padding, stride, padding_mode)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = _pair(kernel_size)
@@ -93,6 +95,17 @@ def _check_channels(layer, in_channels, out_channels, groups):
         )
 
 
+def _check_padding(layer, padding, stride, padding_mode):
+    """PyTorch's checks at construction: only zero padding here, and "same" needs stride 1."""
+    if padding_mode != "zeros":
+        raise NotImplementedError(f"{layer}: only padding_mode='zeros' is supported")
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"{layer}: padding must be 'same', 'valid' or ints, got {padding!r}")
+        if padding == "same" and _pair(stride) not in ((1, 1), (1,)):
+            raise ValueError(f"{layer}: padding='same' is not supported for strided convolutions")
+
+
 def _single(value):
     return value[0] if isinstance(value, (tuple, list)) else value
 
@@ -115,6 +128,7 @@ class Conv1d(Conv2d):
         dilation=1,
         groups=1,
         bias=True,
+        padding_mode="zeros",
         device=None,
         dtype=None,
     ):
@@ -128,6 +142,7 @@ class Conv1d(Conv2d):
             (1, _single(dilation)),
             groups,
             bias,
+            padding_mode,
             device,
             dtype,
         )
@@ -168,11 +183,13 @@ class ConvTranspose2d(Module):
         groups=1,
         bias=True,
         dilation=1,
+        padding_mode="zeros",
         device=None,
         dtype=None,
     ):
         super().__init__()
         _check_channels(type(self).__name__, in_channels, out_channels, groups)
+        _check_padding(type(self).__name__, 0, 1, padding_mode)
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.kernel_size = _pair(kernel_size)

@@ -24,8 +24,12 @@ class MaxPool2d(_Pool2d):
     stride defaults to kernel_size (non-overlapping windows); padding reads as -inf;
     dilation spreads the window; ceil_mode=True rounds the output size up (PyTorch's rule)."""
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    def __init__(
+        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
+    ):
         super().__init__(kernel_size, stride, padding, ceil_mode)
+        if return_indices:  # PyTorch's fifth argument: refuse it rather than misread it
+            raise NotImplementedError("MaxPool2d: return_indices=True is not supported")
         self.dilation = dilation
 
     def forward(self, x):
