@@ -340,6 +340,209 @@ def test_batch_norm_training_step_updates_running_stats_as_pytorch():
             np.testing.assert_allclose(after[key].numpy(), value.numpy(), rtol=1e-5)
 
 
+# ---- functions against torch.nn.functional (values and gradients), when torch is here ----
+
+needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
+RNG = np.random.default_rng(7)
+
+
+def _both(arrays):
+    """The same float64 arrays as tinygrad_edu and torch leaves that require grad."""
+    ours = [tg.Tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    return ours, theirs
+
+
+def _compare(ours_fn, torch_fn, arrays):
+    """Outputs, and gradients under one random upstream gradient, agree."""
+    ours, theirs = _both(arrays)
+    out, ref = ours_fn(*ours), torch_fn(*theirs)
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=1e-9, atol=1e-10)
+    upstream = RNG.standard_normal(ref.shape)
+    out.backward(tg.Tensor(upstream))
+    ref.backward(torch.tensor(upstream))
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-8, atol=1e-9)
+
+
+CONV_CASES = [
+    dict(stride=1, padding=0, dilation=1, groups=1),
+    dict(stride=2, padding=1, dilation=2, groups=2),
+    dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=4),
+    dict(stride=1, padding="same", dilation=2, groups=2),
+    dict(stride=1, padding="valid", dilation=1, groups=1),
+]
+
+
+@needs_torch
+@pytest.mark.parametrize("options", CONV_CASES)
+def test_conv2d_agrees_with_torch(options):
+    groups = options["groups"]
+    arrays = [RNG.standard_normal(s) for s in [(2, 4, 7, 6), (4, 4 // groups, 3, 2), (4,)]]
+    _compare(
+        lambda x, w, b: tg.nn.functional.conv2d(x, w, b, **options),
+        lambda x, w, b: torch.nn.functional.conv2d(x, w, b, **options),
+        arrays,
+    )
+
+
+@needs_torch
+def test_conv1d_agrees_with_torch():
+    arrays = [RNG.standard_normal(s) for s in [(2, 4, 9), (6, 2, 3), (6,)]]
+    options = dict(stride=2, padding=1, dilation=2, groups=2)
+    _compare(
+        lambda x, w, b: tg.nn.functional.conv1d(x, w, b, **options),
+        lambda x, w, b: torch.nn.functional.conv1d(x, w, b, **options),
+        arrays,
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(stride=1, padding=0, output_padding=0, groups=1, dilation=1),
+        dict(stride=2, padding=1, output_padding=1, groups=2, dilation=1),
+        dict(stride=(3, 2), padding=(1, 0), output_padding=(2, 1), groups=1, dilation=(2, 1)),
+    ],
+)
+def test_conv_transpose2d_agrees_with_torch(options):
+    groups = options["groups"]
+    arrays = [RNG.standard_normal(s) for s in [(2, 4, 3, 4), (4, 3, 3, 2), (3 * groups,)]]
+    _compare(
+        lambda x, w, b: tg.nn.functional.conv_transpose2d(x, w, b, **options),
+        lambda x, w, b: torch.nn.functional.conv_transpose2d(x, w, b, **options),
+        arrays,
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize("kernel, stride, padding", [(2, None, 0), (3, 2, 1), ((2, 3), 2, 1)])
+@pytest.mark.parametrize("ceil_mode", [False, True])
+def test_pooling_agrees_with_torch(kernel, stride, padding, ceil_mode):
+    x = [RNG.standard_normal((2, 3, 7, 6))]
+    F, TF = tg.nn.functional, torch.nn.functional
+    common = dict(kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    _compare(lambda t: F.max_pool2d(t, **common), lambda t: TF.max_pool2d(t, **common), x)
+    for include in (True, False):
+        options = dict(common, count_include_pad=include)
+        _compare(
+            lambda t, o=options: F.avg_pool2d(t, **o), lambda t, o=options: TF.avg_pool2d(t, **o), x
+        )
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(size=(7, 3)),
+        dict(scale_factor=2),
+        dict(scale_factor=1.5),
+        dict(scale_factor=(0.5, 2.3)),
+        dict(scale_factor=1.7, recompute_scale_factor=True),
+    ],
+)
+@pytest.mark.parametrize("mode, align_corners", [("nearest", None), ("bilinear", False),
+                                                 ("bilinear", True)])  # fmt: skip
+def test_interpolate_agrees_with_torch(options, mode, align_corners):
+    options = dict(options, mode=mode, align_corners=align_corners)
+    _compare(
+        lambda x: tg.nn.functional.interpolate(x, **options),
+        lambda x: torch.nn.functional.interpolate(x, **options),
+        [RNG.standard_normal((2, 3, 5, 4))],
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "equation, shapes",
+    [
+        ("ij,jk->ik", [(2, 3), (3, 4)]),
+        ("bij,bjk->bik", [(2, 2, 3), (2, 3, 4)]),
+        ("i,j->ij", [(3,), (4,)]),
+        ("ii", [(3, 3)]),
+        ("ii->i", [(3, 3)]),
+        ("ij->ji", [(2, 3)]),
+        ("ij->", [(2, 3)]),
+        ("ba,ca", [(2, 3), (4, 3)]),
+        ("...ij,...jk->...ik", [(2, 1, 2, 3), (3, 3, 4)]),
+        ("ijk,ikl,lm->jm", [(2, 3, 2), (2, 2, 3), (3, 2)]),
+    ],
+)
+def test_einsum_agrees_with_torch(equation, shapes):
+    _compare(
+        lambda *xs: tg.einsum(equation, *xs),
+        lambda *xs: torch.einsum(equation, *xs),
+        [RNG.standard_normal(s) for s in shapes],
+    )
+
+
+@needs_torch
+@pytest.mark.parametrize("shape", [(5, 4), (4,), (2, 4, 3, 2)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_class_losses_agree_with_torch(shape, reduction):
+    classes = shape[0] if len(shape) == 1 else shape[1]
+    target = RNG.integers(0, classes, () if len(shape) == 1 else shape[:1] + shape[2:])
+    if target.size > 1:
+        target.reshape(-1)[:2] = (1, 2)
+    weight = RNG.uniform(0.5, 2.0, classes)
+    logits = [RNG.standard_normal(shape)]
+    t = torch.tensor(target)
+    F, TF = tg.nn.functional, torch.nn.functional
+    for w, ignore, smoothing in [(None, -100, 0.0), (weight, 2, 0.0), (weight, 1, 0.25)]:
+        options = dict(ignore_index=ignore, reduction=reduction)
+        ours = dict(options, weight=w)
+        theirs = dict(options, weight=None if w is None else torch.tensor(w))
+        _compare(
+            lambda x, o=ours, s=smoothing: F.cross_entropy(x, target, label_smoothing=s, **o),
+            lambda x, o=theirs, s=smoothing: TF.cross_entropy(x, t, label_smoothing=s, **o),
+            logits,
+        )
+        _compare(
+            lambda x, o=ours: F.nll_loss(x, target, **o),
+            lambda x, o=theirs: TF.nll_loss(x, t, **o),
+            logits,
+        )
+
+
+@needs_torch
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_binary_cross_entropy_agrees_with_torch(reduction):
+    arrays = [RNG.uniform(0.02, 0.98, (3, 4)), RNG.uniform(0, 1, (3, 4))]
+    weight = RNG.uniform(0.5, 2.0, 4)
+    for w in (None, weight):
+        tw = None if w is None else torch.tensor(w)
+        _compare(
+            lambda p, y, w=w: tg.nn.functional.binary_cross_entropy(p, y, w, reduction=reduction),
+            lambda p, y, w=tw: torch.nn.functional.binary_cross_entropy(
+                p, y, w, reduction=reduction
+            ),
+            arrays,
+        )
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "ours, theirs, shape",
+    [
+        (lambda: nn.Conv1d(4, 6, 3, stride=2, padding=1, groups=2),
+         lambda: torch.nn.Conv1d(4, 6, 3, stride=2, padding=1, groups=2), (2, 4, 9)),
+        (lambda: nn.Conv2d(4, 6, 3, padding="same", dilation=2, groups=2),
+         lambda: torch.nn.Conv2d(4, 6, 3, padding="same", dilation=2, groups=2), (2, 4, 5, 5)),
+        (lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2),
+         lambda: torch.nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1,
+                                          groups=2), (2, 4, 5, 5)),
+    ],
+)  # fmt: skip
+def test_new_conv_layers_load_into_torch(ours, theirs, shape):
+    model, module = ours(), theirs()
+    module.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in model.state_dict().items()})
+    x = RNG.standard_normal(shape).astype(np.float32)
+    with torch.no_grad():
+        expected = module(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(model(tg.Tensor(x)).numpy(), expected, rtol=1e-4, atol=1e-5)
+
+
 # ---- shape and indexing ops: the same values and gradients as torch (when installed) ---
 
 

@@ -24,6 +24,7 @@ from .tensor import (
     binary_cross_entropy_with_logits,
     concatenate,
     cross_entropy,
+    einsum,
     linear,
     minimum,
     mse_loss,
@@ -255,6 +256,167 @@ def _embedding_sample(draw):
 def _dropout_call(x, p):
     backend.manual_seed(1234)  # the same mask on every evaluation, as gradcheck needs
     return F.dropout(x, p, training=True)
+
+
+# ---- samplers: convolution and pooling options, interpolate, einsum, class losses ----
+
+
+def _conv_options_sample(draw):
+    st = _st()
+    groups = draw(st.sampled_from([1, 2]))
+    c, o = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = draw(st.sampled_from([1, 2, (2, 1)]))
+    dilation = draw(st.sampled_from([1, 2, (1, 2)]))
+    choices = [0, 1, "valid"] + (["same"] if stride == 1 else [])
+    padding = draw(st.sampled_from(choices))
+    pad = padding if isinstance(padding, int) else 0
+    dh, dw = (dilation, dilation) if isinstance(dilation, int) else dilation
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * pad), 5))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pad), 5))
+    shapes = [(draw(st.integers(1, 2)), c, h, w), (o, c // groups, kh, kw), (o,)]
+    return shapes, {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+
+
+def _conv1d_sample(draw):
+    st = _st()
+    groups = draw(st.sampled_from([1, 2]))
+    c, o, k = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2)), _side(draw)
+    stride, dilation = draw(st.sampled_from([1, 2])), draw(st.sampled_from([1, 2]))
+    padding = draw(st.sampled_from([0, 1] + (["same"] if stride == 1 else [])))
+    pad = padding if isinstance(padding, int) else 0
+    length = draw(st.integers(max(1, dilation * (k - 1) + 1 - 2 * pad), 8))
+    shapes = [(draw(st.integers(1, 2)), c, length), (o, c // groups, k), (o,)]
+    return shapes, {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+
+
+def _conv_transpose_sample(draw):
+    st = _st()
+    groups = draw(st.sampled_from([1, 2]))
+    c, o = groups * draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = draw(st.sampled_from([1, 2, (2, 3)]))
+    sh, sw = (stride, stride) if isinstance(stride, int) else stride
+    dilation = draw(st.sampled_from([1, 2]))
+    extra = draw(st.integers(0, 1))
+    output_padding = (min(extra, sh - 1), min(extra, sw - 1))
+    h, w = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    padding = draw(st.integers(0, 1))
+    sizes = [(i - 1) * s + dilation * (k - 1) + 1 for i, s, k in ((h, sh, kh), (w, sw, kw))]
+    if min(sizes) - 2 * padding <= 0:
+        padding = 0
+    shapes = [(draw(st.integers(1, 2)), c, h, w), (c, o, kh, kw), (o * groups,)]
+    params = {"stride": stride, "padding": padding, "output_padding": output_padding}
+    return shapes, dict(params, groups=groups, dilation=dilation)
+
+
+def _window_covers_image(size, kernel, stride, padding, dilation, out):
+    """Every pooling window reads at least one pixel of the image (else its max is -inf)."""
+    for i in range(out):
+        start = i * stride - padding
+        if not any(0 <= start + j * dilation < size for j in range(kernel)):
+            return False
+    return True
+
+
+def _pool_options_sample(draw, dilated):
+    st = _st()
+    kernel = draw(st.sampled_from([1, 2, 3, (2, 3)]))
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    padding = draw(st.integers(0, min(kh, kw) // 2))
+    stride = draw(st.sampled_from([None, 1, 2, 3]))
+    dilation = draw(st.sampled_from([1, 2])) if dilated else 1
+    ceil_mode = draw(st.booleans())
+    h = draw(st.integers(max(1, dilation * (kh - 1) + 1 - 2 * padding), 7))
+    w = draw(st.integers(max(1, dilation * (kw - 1) + 1 - 2 * padding), 7))
+    step = (kh, kw) if stride is None else (stride, stride)
+    for size, k, s in ((h, kh, step[0]), (w, kw, step[1])):
+        out = F._pool_size(size, k, s, padding, dilation, ceil_mode)
+        if not _window_covers_image(size, k, s, padding, dilation, out):
+            dilation = 1  # an all-padding window: PyTorch would give -inf too
+    params = {"kernel_size": kernel, "stride": stride, "padding": padding, "ceil_mode": ceil_mode}
+    if dilated:
+        params["dilation"] = dilation
+    else:
+        params["count_include_pad"] = draw(st.booleans())
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w)
+    return [shape], params
+
+
+def _interpolate_sample(draw):
+    st = _st()
+    mode = draw(st.sampled_from(["nearest", "bilinear"]))
+    ndim = 4 if mode == "bilinear" else draw(st.sampled_from([3, 4]))
+    spatial = tuple(draw(st.integers(1, 4)) for _ in range(ndim - 2))
+    params = {"mode": mode}
+    if draw(st.booleans()):
+        params["size"] = tuple(draw(st.integers(1, 6)) for _ in spatial)
+    else:
+        params["scale_factor"] = draw(st.sampled_from([2, 1.5, 0.75, 3]))
+        if any(int(s * params["scale_factor"]) == 0 for s in spatial):
+            params["scale_factor"] = 2
+    if mode == "bilinear":
+        params["align_corners"] = draw(st.booleans())
+    return [(draw(st.integers(1, 2)), draw(st.integers(1, 2))) + spatial], params
+
+
+_EINSUM_CASES = (
+    ("ij,jk->ik", ((2, 3), (3, 4))),  # matrix product
+    ("bij,bjk->bik", ((2, 2, 3), (2, 3, 2))),  # batch of products
+    ("i,j->ij", ((3,), (4,))),  # outer product
+    ("i,i->", ((4,), (4,))),  # dot product
+    ("ii", ((3, 3),)),  # trace (implicit output: nothing)
+    ("ii->i", ((3, 3),)),  # diagonal
+    ("ij->ji", ((2, 3),)),  # transpose
+    ("ij->j", ((2, 3),)),  # sum over rows
+    ("ij,jk", ((2, 3), (3, 2))),  # implicit output "ik"
+    ("ba,ca", ((2, 3), (4, 3))),  # implicit output in alphabetical order: "bc"
+    ("...ij,...jk->...ik", ((2, 1, 2, 3), (3, 3, 2))),  # "..." axes broadcast
+    ("iij,jk->ik", ((3, 3, 2), (2, 2))),  # a diagonal inside a product
+    ("ij,jk,kl->il", ((2, 3), (3, 2), (2, 3))),  # three operands
+    ("ij,kl->", ((2, 2), (3, 1))),  # lone axes summed
+)
+
+
+def _einsum_sample(draw):
+    equation, shapes = draw(_st().sampled_from(_EINSUM_CASES))
+    return list(shapes), {"equation": equation}
+
+
+def _class_loss_sample(draw, smoothing):
+    st = _st()
+    n, c = _side(draw), draw(st.integers(2, 4))
+    shape = draw(st.sampled_from([(n, c), (c,), (n, c, 2), (n, c, 2, 1)]))
+    target_shape = () if len(shape) == 1 else shape[:1] + shape[2:]
+    count = int(numpy.prod(target_shape))
+    target = numpy.array(draw(st.lists(st.integers(0, c - 1), min_size=count, max_size=count)))
+    target = target.reshape(target_shape)
+    ignore_index = draw(st.sampled_from([-100, 0]))
+    if ignore_index == 0:  # ignore some targets, but not all (the mean would be 0 / 0)
+        target.reshape(-1)[0] = 1
+    weight = draw(st.sampled_from([None, numpy.linspace(0.5, 2.0, c)]))
+    params = {"target": target, "weight": weight, "ignore_index": ignore_index}
+    params["reduction"] = draw(st.sampled_from(["mean", "sum", "none"]))
+    if smoothing:
+        params["label_smoothing"] = draw(st.sampled_from([0.0, 0.1, 0.3]))
+    return [shape], params
+
+
+def _on_device(weight, like):
+    """A constant (NumPy) weight as a tensor on the device of `like`."""
+    return None if weight is None else Tensor(weight, device=like.device, dtype=like.dtype)
+
+
+def _bce_sample(draw):
+    st = _st()
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=0, max_size=3)))
+    weight = draw(st.sampled_from([None, "scalar", "last"]))
+    if weight == "scalar":
+        weight = numpy.array(1.5)
+    elif weight == "last":  # one weight per position along the last axis
+        weight = numpy.linspace(0.5, 2.0, shape[-1]) if shape else numpy.array(0.7)
+    params = {"weight": weight, "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    return [shape, shape], params
 
 
 # ---- samplers of the shape and indexing ops with PyTorch's names ----------------------
@@ -569,7 +731,7 @@ REGISTRY = (
     OpInfo("log_softmax", lambda x, axis: x.log_softmax(axis), sample=_softmax_sample),
     OpInfo(
         "cross_entropy",
-        lambda x, target, reduction: cross_entropy(x, target, reduction),
+        lambda x, target, reduction: cross_entropy(x, target, reduction=reduction),
         sample=_cross_entropy_sample,
         domain=(-3.0, 3.0),
     ),
@@ -604,6 +766,53 @@ REGISTRY = (
     OpInfo("batch_norm", _batch_norm_call, nargs=3, sample=_batch_norm_sample),
     OpInfo("embedding", lambda w, indices: F.embedding(indices, w), sample=_embedding_sample),
     OpInfo("dropout", _dropout_call, params={"p": (0.0, 0.3, 0.7)}),
+    # convolution and pooling options, interpolate, einsum, class losses
+    OpInfo(
+        "conv2d_options",
+        lambda x, w, b, **p: F.conv2d(x, w, b, **p),
+        nargs=3,
+        sample=_conv_options_sample,
+    ),
+    OpInfo("conv1d", lambda x, w, b, **p: F.conv1d(x, w, b, **p), nargs=3, sample=_conv1d_sample),
+    OpInfo(
+        "conv_transpose2d",
+        lambda x, w, b, **p: F.conv_transpose2d(x, w, b, **p),
+        nargs=3,
+        sample=_conv_transpose_sample,
+    ),
+    OpInfo(
+        "max_pool2d_options",
+        lambda x, **p: F.max_pool2d(x, **p),
+        sample=lambda draw: _pool_options_sample(draw, dilated=True),
+        distinct=True,
+    ),
+    OpInfo(
+        "avg_pool2d_options",
+        lambda x, **p: F.avg_pool2d(x, **p),
+        sample=lambda draw: _pool_options_sample(draw, dilated=False),
+    ),
+    OpInfo("interpolate", lambda x, **p: F.interpolate(x, **p), sample=_interpolate_sample),
+    OpInfo("einsum", lambda *xs, equation: einsum(equation, *xs), sample=_einsum_sample),
+    OpInfo(
+        "nll_loss",
+        lambda x, weight, **p: F.nll_loss(x, weight=_on_device(weight, x), **p),
+        sample=lambda draw: _class_loss_sample(draw, smoothing=False),
+    ),
+    OpInfo(
+        "cross_entropy_options",
+        lambda x, weight, **p: cross_entropy(x, weight=_on_device(weight, x), **p),
+        sample=lambda draw: _class_loss_sample(draw, smoothing=True),
+        domain=(-3.0, 3.0),
+    ),
+    OpInfo(
+        "binary_cross_entropy",
+        lambda x, y, weight, reduction: F.binary_cross_entropy(
+            x, y, _on_device(weight, x), reduction=reduction
+        ),
+        nargs=2,
+        sample=_bce_sample,
+        domain=(0.05, 0.95),
+    ),
     # shape and indexing ops with PyTorch's names (flip, gather, scatter, sort, ...)
     OpInfo("flip", lambda x, dims: x.flip(dims), sample=_flip_sample),
     OpInfo("repeat", lambda x, sizes: x.repeat(*sizes), sample=_repeat_sample),

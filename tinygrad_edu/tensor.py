@@ -1588,33 +1588,57 @@ def _reduce(loss, reduction, op):
     raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def cross_entropy(logits, target, reduction="mean"):
-    """-log softmax(logits)[target] averaged over the batch.
+def cross_entropy(
+    logits, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
+    """-log softmax(logits)[target], averaged over the batch, as PyTorch.
 
-    logits: (N, C) scores (or (C,) for one sample); target: (N,) integer class indices
-    (or one integer).  Stable for any logits: it goes through log_softmax.
+    logits: (N, C) scores (or (C,) for one sample, or (N, C, d1, d2, ...) with a class
+    score per position); target: integer class indices of shape (N,) (or one integer, or
+    (N, d1, d2, ...)).  Stable for any logits: it goes through log_softmax.
+    weight: one number per class scaling its examples' losses (the mean then divides by
+    the sum of the weights used); targets equal to ignore_index count for nothing;
+    label_smoothing eps mixes in the loss against the uniform distribution:
+    (1 - eps) * loss + eps * mean over classes of -log softmax.  The plain (N, C) case
+    runs one fused op (CrossEntropy); the others are built from log_softmax and indexing.
     """
-    target = _as_tensor(target, None)
-    if target.device is not logits.device:
-        target = target.to(logits.device)
-    if target.dtype.kind not in "iu":
-        raise TypeError(
-            f"cross_entropy: target must hold integer class indices, got dtype {target.dtype}"
-        )
-    if logits.ndim not in (1, 2) or target.shape != logits.shape[:-1]:
-        raise ValueError(
-            f"cross_entropy: expected logits (N, C) with target (N,), got logits "
-            f"{logits.shape} and target {target.shape}"
-        )
-    classes = logits.shape[-1]
-    t = target.data
-    if t.size and (bool((t < 0).any()) or bool((t >= classes).any())):
-        raise IndexError(f"cross_entropy: target values must lie in [0, {classes}), the classes")
+    if isinstance(weight, str):  # the third positional argument used to be `reduction`
+        weight, reduction = None, weight
+    target = _check_class_target(logits, target, "cross_entropy")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(
             f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
         )
-    return apply(N.CrossEntropy, logits, target=t, reduction=reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    t = target.data
+    classes = logits.shape[0 if logits.ndim == 1 else 1]
+    ignored = t.size and bool((t == ignore_index).any())
+    _check_class_range(t, classes, ignore_index if ignored else None, "cross_entropy")
+    if weight is None and not label_smoothing and logits.ndim <= 2 and not ignored:
+        return apply(N.CrossEntropy, logits, target=t, reduction=reduction)
+    weight = _class_weight(weight, classes, logits, "cross_entropy")
+    log_probs = logits.log_softmax(axis=0 if logits.ndim == 1 else 1)
+    loss = _nll(log_probs, t, weight, ignore_index, reduction)
+    if not label_smoothing:
+        return loss
+    # PyTorch's smoothing term: -sum_c w_c log p_c per position, ignored positions 0,
+    # reduced like the main term (the mean divides by the same total weight)
+    rows = _class_rows(log_probs)
+    keep = (t.reshape(-1) != ignore_index).astype(logits.dtype)
+    if weight is not None:
+        rows = rows * _constant_like(weight, logits)
+    smooth = -(rows.sum(axis=1) * _constant_like(keep, logits))
+    if reduction == "none":
+        smooth = smooth.reshape(t.shape)
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    else:
+        picked = (
+            keep if weight is None else weight[_safe_targets(t.reshape(-1), ignore_index)] * keep
+        )
+        smooth = _weighted_mean(smooth, picked.sum(), logits)
+    return loss * (1.0 - label_smoothing) + smooth * (label_smoothing / classes)
 
 
 def mse_loss(prediction, target, reduction="mean"):
@@ -1668,6 +1692,289 @@ def from_dlpack(obj):
         device = backend.get_device(f"cuda:{index}")
         return Tensor._wrap(device.xp.from_dlpack(obj), device)
     raise ValueError(f"from_dlpack: unsupported DLPack device type {kind}")
+
+
+# ---- einsum -------------------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum(equation, *operands):
+    """Einstein summation, as numpy.einsum and torch.einsum: "ij,jk->ik" is a matrix
+    product, "ii->i" a diagonal, "ii" a trace, "ij->ji" a transpose, "bij,bjk->bik" a
+    batch of products, "...ij->...ji" with any leading axes.  Without "->" the output
+    is every letter used once, in alphabetical order (after the "..." axes).
+
+    Built as (docs: the Einsum op in ops/linalg.py): each operand's repeated letters
+    become a diagonal (indexing), letters only it uses and the output does not are
+    summed, and the operands are then contracted two at a time, left to right, with
+    the `Einsum` op, whose gradients are einsums of the same kind.
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])  # torch.einsum("ij->ji", [x]) works too
+    if not operands:
+        raise ValueError(f"einsum({equation!r}): needs at least one operand")
+    like = next((t for t in operands if isinstance(t, Tensor)), None)
+    operands = [_as_tensor(t, like) for t in operands]
+    terms, output, broadcasting, shapes = _parse_einsum(equation, operands)
+    sizes = {}
+    for term, t in zip(terms, operands):  # one size per letter (the largest)
+        for letter, size in zip(term, t.shape):
+            sizes[letter] = max(size, sizes.get(letter, size))
+    prepared = []
+    for i, (term, t) in enumerate(zip(terms, operands)):
+        for letter, size in zip(term, t.shape):
+            # only "..." axes broadcast (as NumPy): a named axis must match exactly
+            if size != sizes[letter] and not (size == 1 and letter in broadcasting):
+                raise ValueError(
+                    f"einsum({equation!r}) with operand shapes {shapes}: letter "
+                    f"{letter!r} stands for axes of sizes {sizes[letter]} and {size}"
+                )
+        target = tuple(sizes[letter] for letter in term)
+        if t.shape != target:  # a size-1 "..." axis broadcasts, as in NumPy
+            t = t.broadcast_to(target)
+        others = set(output).union(*(terms[:i] + terms[i + 1 :]))
+        prepared.append(_einsum_operand(t, list(term), others))
+    current, letters = prepared[0]
+    for position, (t, term) in enumerate(prepared[1:], start=2):
+        if position == len(prepared):
+            result = output
+        else:
+            needed = set(output).union(*(term for _, term in prepared[position:]))
+            result = [c for c in dict.fromkeys(letters + term) if c in needed]
+        step = f"{''.join(letters)},{''.join(term)}->{''.join(result)}"
+        current, letters = apply(L.Einsum, current, t, equation=step), result
+    if letters != output:  # one operand: its axes in the output's order
+        current = current.transpose(*[letters.index(c) for c in output])
+    return current
+
+
+def _parse_einsum(equation, operands):
+    """(terms, output, broadcasting, shapes): one list of letters per operand and the
+    output's, with "..." replaced by letters the equation does not use (`broadcasting`);
+    checked, with errors naming the equation and the shapes."""
+    shapes = ", ".join(str(t.shape) for t in operands)
+
+    def fail(message):
+        raise ValueError(f"einsum({equation!r}) with operand shapes {shapes}: {message}")
+
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: the equation must be a string, got {equation!r}")
+    text = equation.replace(" ", "")
+    if text.count("->") > 1:
+        fail("more than one '->'")
+    lhs, arrow, rhs = text.partition("->")
+    sources = lhs.split(",")
+    if len(sources) != len(operands):
+        fail(f"{len(sources)} operand terms but {len(operands)} operands")
+
+    def letters_of(term, what):
+        if term.count("...") > 1 or term.replace("...", "").count("."):
+            fail(f"{what} {term!r} has a '.' that is not one '...'")
+        for c in term.replace("...", ""):
+            if c not in _LETTERS:
+                fail(f"{what} {term!r}: subscripts must be letters a-z, A-Z (got {c!r})")
+        head, dots, tail = term.partition("...")
+        return list(head), bool(dots), list(tail)
+
+    terms, widest = [], 0
+    for i, (term, t) in enumerate(zip(sources, operands)):
+        head, dots, tail = letters_of(term, f"operand {i}'s term")
+        named = len(head) + len(tail)
+        if t.ndim < named or (not dots and t.ndim != named):
+            fail(f"operand {i} has {t.ndim} dims but its term {term!r} names {named}")
+        extra = t.ndim - named
+        widest = max(widest, extra)
+        terms.append((head, extra, tail))
+    free = [c for c in _LETTERS if c not in text]
+    if widest > len(free):
+        fail(f"'...' stands for {widest} axes but only {len(free)} letters are unused")
+    ellipsis = free[:widest]  # the "..." axes, right-aligned
+    terms = [head + ellipsis[widest - extra :] + tail for head, extra, tail in terms]
+    if arrow:
+        head, dots, tail = letters_of(rhs, "the output")
+        output = head + (ellipsis if dots else []) + tail
+        used = set().union(*terms)
+        for c in output:
+            if c not in used:
+                fail(f"output letter {c!r} appears in no operand")
+        if len(set(output)) != len(output):
+            fail("the output names a letter twice")
+    else:
+        counts = {}
+        for term in terms:
+            for c in term:
+                counts[c] = counts.get(c, 0) + 1
+        output = ellipsis + sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis)
+    return terms, output, set(ellipsis), shapes
+
+
+def _einsum_operand(t, term, others):
+    """(tensor, letters) for one operand: the diagonal of each repeated letter taken, and
+    the letters no other operand and not the output use summed away."""
+    repeated = [c for c in dict.fromkeys(term) if term.count(c) > 1]
+    if repeated:
+        # axes of repeated letters first, then index them all with broadcast aranges:
+        # t[i, i, j, j] over i, j is the diagonal (NumPy puts those axes in front)
+        order = [a for c in repeated for a, d in enumerate(term) if d == c]
+        order += [a for a, d in enumerate(term) if d not in repeated]
+        t = t.transpose(*order)
+        index = []
+        for position, c in enumerate(repeated):
+            shape = [1] * len(repeated)
+            shape[position] = t.shape[len(index)]
+            arange = numpy.arange(shape[position]).reshape(shape)
+            index += [arange] * term.count(c)
+        t = t[tuple(index)]
+        term = repeated + [c for c in term if c not in repeated]
+    lone = [a for a, c in enumerate(term) if c not in others]
+    if lone:
+        t = t.sum(axis=tuple(lone))
+        term = [c for c in term if c in others]
+    return t, term
+
+
+# ---- classification losses with class weights and ignored targets -----------------
+
+
+def _check_class_target(logits, target, op):
+    """The target as an integer Tensor on logits' device, with PyTorch's shapes:
+    logits (C,) with target (), (N, C) with (N,), (N, C, d1, ...) with (N, d1, ...)."""
+    target = _as_tensor(target, None)
+    if target.device is not logits.device:
+        target = target.to(logits.device)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {target.dtype}")
+    if logits.ndim == 0:
+        expected = None
+    elif logits.ndim == 1:
+        expected = ()
+    else:
+        expected = logits.shape[:1] + logits.shape[2:]
+    if target.shape != expected:
+        raise ValueError(
+            f"{op}: expected input (N, C) with target (N,), (C,) with (), or (N, C, d1, ...) "
+            f"with (N, d1, ...); got input {logits.shape} and target {target.shape}"
+        )
+    return target
+
+
+def _check_class_range(t, classes, ignore_index, op):
+    """Targets other than ignore_index (None: no target is ignored) name a class."""
+    valid = t if ignore_index is None else t[t != ignore_index]
+    if valid.size and (bool((valid < 0).any()) or bool((valid >= classes).any())):
+        raise IndexError(
+            f"{op}: target values must lie in [0, {classes}), the classes (or equal "
+            f"ignore_index={ignore_index})"
+        )
+
+
+def _class_weight(weight, classes, like, op):
+    """A per-class weight as an array on `like`'s device (no gradient flows to it)."""
+    if weight is None:
+        return None
+    if isinstance(weight, Tensor):
+        array = weight.data if weight.device is like.device else weight.to(like.device).data
+    else:
+        array = like.device.from_host(numpy.asarray(weight))
+    if array.shape != (classes,):
+        raise ValueError(
+            f"{op}: weight must have shape ({classes},), one per class, got {array.shape}"
+        )
+    return array.astype(like.dtype)
+
+
+def _constant_like(array, like):
+    """A device array (or host number) as a constant Tensor of `like`'s dtype."""
+    if not hasattr(array, "shape") or isinstance(array, numpy.generic):
+        array = like.xp.asarray(array)
+    return Tensor._wrap(array.astype(like.dtype), like.device)
+
+
+def _safe_targets(t, ignore_index):
+    """Targets with ignored entries replaced by class 0, so they can index (their weight
+    is then zeroed)."""
+    return t * (t != ignore_index)
+
+
+def _class_rows(log_probs):
+    """(positions, C) rows of class scores: (C,) -> (1, C); (N, C, d...) -> (N*d..., C)."""
+    if log_probs.ndim == 1:
+        return log_probs.reshape(1, -1)
+    if log_probs.ndim > 2:  # classes to the last axis
+        axes = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
+        return log_probs.transpose(*axes).reshape(-1, log_probs.shape[1])
+    return log_probs
+
+
+def _nll(log_probs, t, weight, ignore_index, reduction):
+    """-w[t] * log_probs[t] per position (0 where t == ignore_index), reduced; the mean
+    divides by the sum of the weights used, as PyTorch."""
+    rows = _class_rows(log_probs)
+    flat = t.reshape(-1)
+    safe = _safe_targets(flat, ignore_index)
+    keep = (flat != ignore_index).astype(log_probs.dtype)
+    scale = keep if weight is None else weight[safe] * keep
+    picked = rows[log_probs.xp.arange(rows.shape[0]), safe]
+    losses = -(picked * _constant_like(scale, log_probs))
+    if reduction == "none":
+        return losses.reshape(t.shape)
+    if reduction == "sum":
+        return losses.sum()
+    return _weighted_mean(losses, scale.sum(), log_probs)
+
+
+def _weighted_mean(losses, total, like):
+    """sum(losses) / total, the weighted mean.  With every target ignored (total 0) it is
+    NaN, as PyTorch, with zero gradients (not NaN ones, which would spoil a whole step)."""
+    if not bool(total != 0):
+        return losses.sum() + _constant_like(like.xp.asarray(float("nan")), like)
+    return losses.sum() / _constant_like(total, like)
+
+
+def nll_loss(log_probs, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    """The negative log-likelihood loss, as PyTorch: -weight[t] * log_probs[n, t] for
+    log-probabilities (N, C) (or (C,), or (N, C, d1, ...)) and integer targets (N,) (or
+    (), or (N, d1, ...)).  Targets equal to ignore_index count for nothing; the mean
+    divides by the sum of the weights of the targets used.  Give it log_softmax's output
+    (cross_entropy does both in one call)."""
+    target = _check_class_target(log_probs, target, "nll_loss")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    classes = log_probs.shape[0 if log_probs.ndim == 1 else 1]
+    t = target.data
+    _check_class_range(t, classes, ignore_index, "nll_loss")
+    weight = _class_weight(weight, classes, log_probs, "nll_loss")
+    return _nll(log_probs, t, weight, ignore_index, reduction)
+
+
+def binary_cross_entropy(probs, target, weight=None, *, reduction="mean"):
+    """-weight * (y log(p) + (1 - y) log(1 - p)) for probabilities p in [0, 1], each log
+    clamped at -100 as PyTorch (op: BinaryCrossEntropy).  weight: a constant that
+    broadcasts to p's shape.  From logits, binary_cross_entropy_with_logits is stabler."""
+    target = _as_tensor(target, probs)
+    if probs.shape != target.shape:
+        raise ValueError(
+            f"binary_cross_entropy: input {probs.shape} and target {target.shape} differ in shape"
+        )
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(
+            f"binary_cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
+        )
+    p = probs.data
+    if p.size and (bool((p < 0).any()) or bool((p > 1).any())):
+        raise ValueError("binary_cross_entropy: all elements of input must lie in [0, 1]")
+    if weight is not None:
+        weight = _as_tensor(weight, probs).data
+        try:
+            numpy.broadcast_shapes(weight.shape, probs.shape)
+        except ValueError:
+            raise ValueError(
+                f"binary_cross_entropy: weight {weight.shape} does not broadcast to input "
+                f"{probs.shape}"
+            ) from None
+        weight = weight.astype(probs.dtype)
+    return apply(N.BinaryCrossEntropy, probs, target, weight=weight, reduction=reduction)
 
 
 # ---- shape and indexing functions with PyTorch's names (tg.flip, tg.gather, ...) ------

@@ -19,7 +19,9 @@ from .layers import (
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
+    Conv1d,
     Conv2d,
+    ConvTranspose2d,
     Dropout,
     Embedding,
     Flatten,
@@ -37,16 +39,20 @@ from .layers import (
     Softmax,
     Tanh,
     TransformerEncoderLayer,
+    Upsample,
 )
-from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 
 __all__ = [
     "AvgPool2d",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv1d",
     "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
@@ -63,6 +69,7 @@ __all__ = [
     "MultiheadAttention",
     "Module",
     "ModuleList",
+    "NLLLoss",
     "Parameter",
     "RNN",
     "ReLU",
@@ -71,6 +78,7 @@ __all__ = [
     "Softmax",
     "Tanh",
     "TransformerEncoderLayer",
+    "Upsample",
     "functional",
     "init",
 ]

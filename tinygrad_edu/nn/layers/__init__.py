@@ -3,7 +3,7 @@
 
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import ModuleList, Sequential
-from .conv import Conv2d
+from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .flatten import Flatten
@@ -12,12 +12,15 @@ from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AvgPool2d, MaxPool2d
 from .recurrent import LSTM, RNN
 from .transformer import MultiheadAttention, TransformerEncoderLayer
+from .upsampling import Upsample
 
 __all__ = [
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv1d",
     "Conv2d",
+    "ConvTranspose2d",
     "Dropout",
     "Embedding",
     "Flatten",
@@ -38,4 +41,5 @@ __all__ = [
     "Softmax",
     "Tanh",
     "TransformerEncoderLayer",
+    "Upsample",
 ]
