@@ -633,3 +633,19 @@ def _check_versions(node):
                     "saved values are stale and the gradient would be wrong. Compute out of "
                     "place (x = x + y) or run the in-place change after backward()."
                 )
+
+
+# ---- where ops were made: module calls and time steps (drawings group ops by them) ----
+
+# Imported here, not at the top, so the line numbers docs/debugging.md cites stay put.
+from collections import deque  # noqa: E402
+
+# One entry per nn.Module call (Module.__call__) and per time step of nn.RNN / nn.LSTM:
+# (weak reference to the module, first seq, end seq, step), step None for a module call
+# and (layer, t) for a time step.  Every node whose `seq` lies in [first, end) was made
+# during that call, the innermost entry being the one that made it.  Two counter reads per
+# call and nothing per op: `apply` stays as fast as before.  Bounded: the oldest entries
+# drop out, so a long training run costs no memory; a graph made more than SCOPE_LOG_SIZE
+# calls ago draws without its module boxes.  graph.to_dot reads it.
+SCOPE_LOG_SIZE = 20_000
+SCOPES = deque(maxlen=SCOPE_LOG_SIZE)
