@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # demo, char_rnn
 NUM_POINTS = 4  # points x in [0, 1]: few, so x, y and the prediction show their values
 HIDDEN = 3  # hidden tanh units, as in the lecture
 NOISE = 0.03  # standard deviation of the noise the lecture adds to x**(1/3)
-RANKDIR = "TB"  # top to bottom: a long chain stays as narrow as a README column
+RANKDIR = "auto"  # top to bottom for this deep, narrow graph: as narrow as a README column
 OUT_PATH = os.path.join("out", "graph_131.svg")  # untracked; --out docs/graph_131.svg for README
 DEMO_PATH = os.path.join("out", "graph_demo.svg")  # --demo writes this
 LSTM_PATH = os.path.join("out", "graph_lstm.svg")  # --lstm writes this
