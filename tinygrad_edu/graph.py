@@ -5,7 +5,11 @@
   class, parameters such as `axes`, and what it keeps for backward), one box per value
   an op made (its name, or shape and dtype; its numbers when small and still held; the
   gradient when known), one box per leaf (parameters shaded, with their gradients), a
-  dashed box per constant an op keeps; edges in data-flow direction.
+  dashed box per constant an op keeps; edges in data-flow direction.  The ops of each
+  `nn.Module` call sit in a box (a cluster) named after the module, nested as the calls
+  were; repeated calls (an RNN's time steps) fold into one note between the first and
+  the last (`_ScopeTree`, from the log in `autograd.SCOPES`).  `rankdir="auto"` lays deep
+  graphs out top to bottom.
 - `draw_graph(t, ...)`: the same as a `graphviz.Source` that shows inline in Jupyter
   (SVG) and renders with a system Graphviz `dot` or the pip-installable `graphviz-pure`
   (`pip install "tinygrad_edu[viz]"`), whichever is installed.  `render`, `view`, `pipe`
