@@ -326,7 +326,7 @@ class _ScopeTree:
     calls that made none of the drawn ops are dropped.
     """
 
-    def __init__(self, ops, leaves, model):
+    def __init__(self, ops, model):
         self.root = _Scope(None, -1, math.inf, None)
         self.scope_of = {}  # op node -> the innermost call that made it (None: top level)
         self.notes = []  # (scope, name, text) of the notes standing for folded calls
@@ -559,7 +559,7 @@ def to_dot(
     nodes = _collect(roots)
     ops = [n for n in nodes if isinstance(n, autograd.Function)]
     leaves = [n for n in nodes if type(n) is autograd.AccumulateGrad]
-    tree = _ScopeTree(ops, leaves, model)
+    tree = _ScopeTree(ops, model)
     folded = tree.fold() if collapse else {}  # op node -> the note drawn in its place
     drawn_ops, count = [], 0  # the ops drawn (and folded ones, for their edges)
     for node in ops:
