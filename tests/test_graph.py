@@ -1362,3 +1362,11 @@ def test_small_intermediate_gradients_are_shown_as_numbers(device):
     (large,) = [s for s in steps if s.op == "Mul" and s.out_shape == (3, 4)]
     assert large.grad_values is None  # more than 8 elements: only the norm is kept
     assert "grad |g|=" in node_of(nodes, tripled)["text"]  # 12 elements: the norm
+
+
+def test_a_numpy_scalar_gradient_is_kept_as_a_small_array():
+    # Some ops hand on NumPy scalars (0-d results) rather than arrays: kept all the same.
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    node = x.sum().grad_fn
+    step = graph.BackwardStep(1, node, np.float32(1.5), (np.ones(2),))
+    assert isinstance(step.grad_values, np.ndarray) and step.grad_values.tolist() == 1.5

@@ -68,6 +68,8 @@ def _stats(value):
 def _small_copy(value, limit=SMALL):
     """A host copy of an array or Tensor with at most `limit` elements, else None."""
     data = value.data if isinstance(value, autograd.STATE.tensor_type) else value
+    if isinstance(data, numpy.generic):  # NumPy's 0-d results
+        data = numpy.asarray(data)
     if data.size > limit:
         return None
     return numpy.array(backend.to_numpy(data), copy=True)
