@@ -49,20 +49,55 @@ from .registry import REGISTRY, OpInfo
 from .serialization import SerializationError, load, save
 from .tensor import (
     Tensor,
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atanh,
     binary_cross_entropy_with_logits,
+    ceil,
     concatenate,
+    cosh,
     cross_entropy,
+    cumprod,
+    cumsum,
+    exp2,
+    floor,
+    floor_divide,
     from_dlpack,
     grad,
+    isfinite,
+    isinf,
+    isnan,
+    lerp,
     linear,
+    log2,
+    log10,
     log_softmax,
+    logaddexp,
+    logcumsumexp,
+    logical_not,
     maximum,
     minimum,
     mse_loss,
+    prod,
+    remainder,
+    rsqrt,
+    sinh,
     softmax,
     stack,
+    std,
+    tan,
+    trunc,
     where,
 )
+
+# torch.any, torch.all, torch.round: named _any, _all, _round in tensor.py, which uses the
+# builtins of those names
+from .tensor import _all as all  # noqa: E402, A004
+from .tensor import _any as any  # noqa: E402, A004
+from .tensor import _round as round  # noqa: E402, A004
 
 ops.REGISTRY = REGISTRY  # also tg.ops.REGISTRY, next to the op classes it tests
 ops.OpInfo = OpInfo
