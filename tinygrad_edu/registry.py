@@ -409,9 +409,7 @@ REGISTRY = (
     ),
     OpInfo("prod", lambda x, axis, keepdims: x.prod(axis, keepdims), reduces=True),
     OpInfo("cumsum", lambda x, axis: x.cumsum(axis), sample=_scan_sample),
-    # not a kink: values near 0 make the second derivative of Cumprod's (x != 0) formula
-    # cancel badly; exact zeros are gradchecked at chosen points in tests/test_ops_math.py
-    OpInfo("cumprod", lambda x, axis: x.cumprod(axis), sample=_scan_sample, kinks=(0.0,)),
+    OpInfo("cumprod", lambda x, axis: x.cumprod(axis), sample=_scan_sample),
     OpInfo(
         "logcumsumexp", lambda x, axis: x.logcumsumexp(axis), sample=_scan_sample, domain=(-3, 3)
     ),

@@ -202,7 +202,9 @@ class Cumprod(Function):
     with x[k] replaced by the constant 1, and after it every product holds x[k] = 0, so
     the gradient is 0.  Values too small to divide by (below the smallest normal float,
     where grad * out underflows) count as zeros.  Forward notes where those places are
-    (`before`, `first`), only when a row holds such a value.
+    (`before`, `first`), only when a row holds such a value.  With create_graph=True
+    backward takes every product directly instead (`_cumprod_grad_by_products`), so that
+    second derivatives are right at zeros too.
     """
 
     __slots__ = ("axis", "before", "first")
@@ -221,6 +223,8 @@ class Cumprod(Function):
         return xp.cumprod(x, axis=axis)
 
     def backward(self, xp, grad, out, x):
+        if xp is not self.xp:  # Tensors (create_graph=True): a formula that divides by nothing
+            return (_cumprod_grad_by_products(self.xp, grad, x, self.axis),)
         flip = _reversed(self.axis)
         total = xp.cumsum((grad * out)[flip], axis=self.axis)[flip]
         if self.before is None:  # no zero in x
@@ -234,6 +238,24 @@ class Cumprod(Function):
 
     def release(self):
         self.before = self.first = None
+
+
+def _cumprod_grad_by_products(xp, grad, x, axis):
+    """Cumprod's gradient on Tensors, for create_graph: sum over i >= j of grad[i] *
+    (product of x[0..i] but x[j]), each product taken directly in an n x n table per row.
+
+    O(n**2) memory, but no division: its own derivatives are right at zeros and near
+    them (where the quotient's would cancel), so second derivatives are exact.  `xp` is
+    the module of the arrays (for the constant tables).
+    """
+    n = x.shape[axis]
+    eye = xp.eye(n, dtype=x.dtype)
+    row = x.swapaxes(axis, -1).unsqueeze(-2)  # (..., 1, n): x[k] along the last axis
+    table = row * (1 - eye) + eye  # [j, k]: x[k], and 1 where k == j
+    products = table.cumprod(-1)  # [j, i]: product of x[0..i] but x[j]
+    upper = xp.triu(xp.ones((n, n), dtype=x.dtype))  # [j, i]: 1 where i >= j
+    weights = grad.swapaxes(axis, -1).unsqueeze(-2) * upper  # [j, i]: grad[i] where i >= j
+    return (products * weights).sum(axis=-1).swapaxes(axis, -1)
 
 
 class LogCumSumExp(Function):
