@@ -61,6 +61,11 @@ HOW_TO_RUN = {
         if _renderer_found()
         else {"args": [], "expect": "tinygrad_edu[viz]", "status": 1}
     ),
+    "backprop_walkthrough.py": (
+        {"args": ["--smoke"], "expect": "walkthrough_131.html: 8 backward steps"}
+        if _renderer_found()
+        else {"args": ["--smoke"], "expect": "tinygrad_edu[viz]", "status": 1}
+    ),
     # These take --smoke; listed to check a line of their output, not only that they ran.
     "function_fit_2d.py": {"args": ["--smoke"], "expect": "grid MSE with 2,000 samples"},
     "char_rnn.py": {"args": ["--smoke"], "expect": "sample (seed 0, temperature 0.7):\nThe "},

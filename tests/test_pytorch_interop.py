@@ -16,6 +16,10 @@ works.  Checked here for Linear, Conv2d, BatchNorm2d, LSTM and Sequential models
    above and both models' outputs (and BatchNorm's running statistics after a training
    step) are compared.  torch is not a dependency: without it, (1) and (2) still run and
    test_torch_is_absent_or_agrees checks the state_dict is ready for torch.from_numpy.
+
+The shape and indexing ops with PyTorch's names (flip, gather, scatter, sort, pad modes,
+...) are compared with torch's values and gradients on registry-drawn inputs when torch
+is importable (skipped otherwise; tests/test_ops_shape.py compares them with NumPy).
 """
 
 import numpy as np
@@ -334,6 +338,123 @@ def test_batch_norm_training_step_updates_running_stats_as_pytorch():
         np.testing.assert_allclose(out, torch_out, rtol=1e-4, atol=1e-5)
         for key, value in module.state_dict().items():
             np.testing.assert_allclose(after[key].numpy(), value.numpy(), rtol=1e-5)
+
+
+# ---- shape and indexing ops: the same values and gradients as torch (when installed) ---
+
+
+def _torch_pad(t, pad_width, mode, value):
+    if mode != "constant":  # torch pads these modes only on (batch,) channel, spatial layouts
+        return None
+    flat = [w for pair in reversed(pad_width) for w in pair]
+    return torch.nn.functional.pad(t, flat, mode="constant", value=value)
+
+
+def _torch_pieces(pieces, dim):
+    return torch.cat([p * (i + 1) for i, p in enumerate(pieces)], dim)
+
+
+def _torch_repeats(repeats):
+    return repeats if isinstance(repeats, int) else torch.tensor(repeats, dtype=torch.int64)
+
+
+def _torch_block(src, index):
+    # torch's scatter backward fails for a src larger than index ("invalid gradient"),
+    # so torch gets the block scatter reads; the slice's backward pads its gradient back
+    return src[tuple(slice(0, n) for n in index.shape)]
+
+
+# registry name -> the same call in torch (inputs: torch tensors; index arrays: NumPy)
+TORCH_SHAPE_OPS = {
+    "flip": lambda t, dims: torch.flip(t, (dims,) if isinstance(dims, int) else dims),
+    "repeat": lambda t, sizes: t.repeat(*sizes) if sizes else t * 1.0,  # torch needs a size
+    "repeat_interleave": lambda t, repeats, dim: torch.repeat_interleave(
+        t, _torch_repeats(repeats), dim=dim
+    ),
+    "split": lambda t, split_size_or_sections, dim: _torch_pieces(
+        torch.split(t, split_size_or_sections, dim), dim
+    ),
+    "chunk": lambda t, chunks, dim: _torch_pieces(torch.chunk(t, chunks, dim), dim),
+    "roll": lambda t, shifts, dims: torch.roll(t, shifts, dims),
+    "tril": lambda t, diagonal: torch.tril(t, diagonal),
+    "triu": lambda t, diagonal: torch.triu(t, diagonal),
+    "diagonal": lambda t, offset, dim1, dim2: torch.diagonal(t, offset, dim1, dim2),
+    "unflatten": lambda t, dim, sizes: torch.unflatten(t, dim, sizes),
+    "gather": lambda t, dim, index: torch.gather(t, dim, torch.from_numpy(index)),
+    "scatter": lambda t, src, dim, index: t.scatter(
+        dim, torch.from_numpy(index), _torch_block(src, index)
+    ),
+    "scatter_value": lambda t, dim, index, value: t.scatter(dim, torch.from_numpy(index), value),
+    "scatter_add": lambda t, src, dim, index: t.scatter_add(
+        dim, torch.from_numpy(index), _torch_block(src, index)
+    ),
+    "masked_fill": lambda t, mask, value: t.masked_fill(torch.from_numpy(mask), value),
+    "masked_fill_tensor_value": lambda t, v, mask: t.masked_fill(torch.from_numpy(mask), v),
+    "sort": lambda t, dim, descending: torch.sort(t, dim, descending).values,
+    "topk": lambda t, k, dim, largest: torch.topk(t, k, dim, largest).values,
+    "pad_modes": _torch_pad,
+    "F.pad": _torch_pad,
+}
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.parametrize("name", sorted(TORCH_SHAPE_OPS))
+def test_shape_ops_agree_with_torch(name):
+    from hypothesis import given
+    from hypothesis import strategies as st
+    from strategies import op_inputs
+
+    op = tg.registry.BY_NAME[name]
+
+    @given(st.data())
+    def check(data):
+        tensors, params = data.draw(op_inputs(op, "cpu"))
+        twins = [torch.tensor(t.numpy(), requires_grad=True) for t in tensors]
+        theirs = TORCH_SHAPE_OPS[name](*twins, **params)
+        if theirs is None:
+            return
+        ours = op.call(*tensors, **params)
+        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-12)
+        weight = np.random.default_rng(0).standard_normal(ours.shape)
+        ours.backward(tg.Tensor(weight, dtype=tg.float64))
+        theirs.backward(torch.from_numpy(weight))
+        for t, twin in zip(tensors, twins):
+            np.testing.assert_allclose(t.grad.numpy(), twin.grad.numpy(), rtol=1e-12)
+
+    check()
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+def test_one_hot_and_argsort_agree_with_torch():
+    classes = np.array([[3, 0], [1, 1]])
+    np.testing.assert_array_equal(
+        tg.nn.functional.one_hot(tg.Tensor(classes)).numpy(),
+        torch.nn.functional.one_hot(torch.from_numpy(classes)).numpy(),
+    )
+    values = np.array([[0.5, -1.0, 2.0, 0.0]])
+    for descending in (False, True):
+        np.testing.assert_array_equal(
+            tg.Tensor(values).argsort(descending=descending).numpy(),
+            torch.argsort(torch.from_numpy(values), descending=descending).numpy(),
+        )
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("pad", [(1, 2), (2, 1, 0, 1)])
+def test_pad_modes_agree_with_torch(mode, pad):
+    """torch pads these modes on (N, C, W) for a 1-D pad and (N, C, H, W) for a 2-D one."""
+    shape = (2, 2, 3) if len(pad) == 2 else (1, 2, 3, 4)
+    values = np.random.default_rng(1).standard_normal(shape)
+    ours = tg.Tensor(values, requires_grad=True)
+    theirs = torch.tensor(values, requires_grad=True)
+    out = tg.nn.functional.pad(ours, pad, mode=mode)
+    torch_out = torch.nn.functional.pad(theirs, pad, mode=mode)
+    np.testing.assert_allclose(out.numpy(), torch_out.detach().numpy(), rtol=1e-12)
+    weight = np.random.default_rng(2).standard_normal(out.shape)
+    out.backward(tg.Tensor(weight, dtype=tg.float64))
+    torch_out.backward(torch.from_numpy(weight))
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-12)
 
 
 # ---- math ops and activations against torch, where installed ----------------------------

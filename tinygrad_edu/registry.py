@@ -258,6 +258,212 @@ def _dropout_call(x, p):
     return F.dropout(x, p, training=True)
 
 
+# ---- samplers of the shape and indexing ops with PyTorch's names ----------------------
+
+
+def _shape_of(draw, min_dims=1, max_dims=3, hi=4):
+    st = _st()
+    return tuple(draw(st.lists(st.integers(1, hi), min_size=min_dims, max_size=max_dims)))
+
+
+def _dim_of(draw, shape):
+    return draw(_st().integers(-len(shape), len(shape) - 1))
+
+
+def _rng(draw):
+    """A NumPy generator seeded by Hypothesis (shrinks and replays like any draw)."""
+    return numpy.random.default_rng(draw(_st().integers(0, 2**16)))
+
+
+def _flip_sample(draw):
+    st = _st()
+    shape = _shape_of(draw, min_dims=0)
+    dims = draw(st.lists(st.integers(0, max(len(shape) - 1, 0)), unique=True, max_size=len(shape)))
+    if dims and draw(st.booleans()):
+        dims = dims[0] - len(shape)  # one negative int
+    return [shape], {"dims": dims if isinstance(dims, int) else tuple(dims)}
+
+
+def _repeat_sample(draw):
+    st = _st()
+    shape = _shape_of(draw, min_dims=0, hi=3)
+    sizes = draw(st.lists(st.integers(1, 3), min_size=len(shape), max_size=len(shape) + 1))
+    return [shape], {"sizes": tuple(sizes)}
+
+
+def _repeat_interleave_sample(draw):
+    st = _st()
+    shape = _shape_of(draw, hi=3)
+    dim = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    size = int(numpy.prod(shape)) if dim is None else shape[dim]
+    per_element = st.lists(st.integers(0, 2), min_size=size, max_size=size)
+    repeats = draw(st.one_of(st.integers(0, 3), per_element))
+    return [shape], {"repeats": repeats, "dim": dim}
+
+
+def _split_sample(draw):
+    st = _st()
+    shape = _shape_of(draw)
+    dim = _dim_of(draw, shape)
+    length = shape[dim]
+    sections = draw(st.lists(st.integers(0, length), min_size=1, max_size=3))
+    sections[-1] = max(0, length - sum(sections[:-1]))
+    if sum(sections) != length:  # the drawn sections overshot: one piece
+        sections = [length]
+    size = draw(st.one_of(st.integers(1, 4), st.just(sections)))
+    return [shape], {"split_size_or_sections": size, "dim": dim}
+
+
+def _split_call(x, split_size_or_sections, dim):
+    # each piece scaled differently, so a gradient sent to the wrong slice shows
+    pieces = x.split(split_size_or_sections, dim)
+    return concatenate([piece * (i + 1) for i, piece in enumerate(pieces)], axis=dim)
+
+
+def _chunk_sample(draw):
+    shape = _shape_of(draw)
+    return [shape], {"chunks": draw(_st().integers(1, 4)), "dim": _dim_of(draw, shape)}
+
+
+def _chunk_call(x, chunks, dim):
+    pieces = x.chunk(chunks, dim)
+    return concatenate([piece * (i + 1) for i, piece in enumerate(pieces)], axis=dim)
+
+
+def _roll_sample(draw):
+    st = _st()
+    shape = _shape_of(draw)
+    if draw(st.booleans()):
+        return [shape], {"shifts": draw(st.integers(-5, 5)), "dims": None}
+    dims = draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=2))
+    shifts = draw(st.lists(st.integers(-5, 5), min_size=len(dims), max_size=len(dims)))
+    return [shape], {"shifts": tuple(shifts), "dims": tuple(dims)}
+
+
+def _triangle_sample(draw):
+    return [_shape_of(draw, min_dims=2)], {"diagonal": draw(_st().integers(-2, 2))}
+
+
+def _diagonal_sample(draw):
+    st = _st()
+    shape = _shape_of(draw, min_dims=2)
+    dim1, dim2 = draw(st.permutations(range(len(shape))))[:2]
+    if draw(st.booleans()):
+        dim2 -= len(shape)
+    return [shape], {"offset": draw(st.integers(-2, 2)), "dim1": dim1, "dim2": dim2}
+
+
+def _unflatten_sample(draw):
+    st = _st()
+    shape = _shape_of(draw)
+    dim = _dim_of(draw, shape)
+    n = shape[dim]
+    choices = [(n,), (1, n), (n, 1), (-1,), (-1, 1)]
+    choices += [(d, n // d) for d in (2, 3) if n % d == 0] + [(2, -1)] * (n % 2 == 0)
+    return [shape], {"dim": dim, "sizes": draw(st.sampled_from(choices))}
+
+
+def _index_shape(draw, shape, axis, along):
+    """An index shape for gather/scatter: at most shape's size off `axis`, `along` on it."""
+    st = _st()
+    return tuple(along if d == axis else draw(st.integers(1, n)) for d, n in enumerate(shape))
+
+
+def _gather_sample(draw):
+    shape = _shape_of(draw)
+    dim = _dim_of(draw, shape)
+    index_shape = _index_shape(draw, shape, dim % len(shape), draw(_st().integers(1, 4)))
+    index = _rng(draw).integers(0, shape[dim], size=index_shape)
+    return [shape], {"dim": dim, "index": index}
+
+
+def _scatter_index(draw, shape, dim, unique):
+    """An index for scatter along `dim`: distinct places along `dim` when `unique` (so no
+    two writes race), else any (scatter_add sums repeats; along > size forces repeats)."""
+    axis = dim % len(shape)
+    rng = _rng(draw)
+    along = draw(_st().integers(1, shape[axis] if unique else 4))
+    index_shape = _index_shape(draw, shape, axis, along)
+    if not unique:
+        return rng.integers(0, shape[axis], size=index_shape)
+    wide = list(index_shape)
+    wide[axis] = shape[axis]
+    order = numpy.argsort(rng.random(wide), axis=axis)  # a random permutation per line
+    return numpy.take(order, numpy.arange(along), axis=axis)
+
+
+def _scatter_sample(unique, with_src=True):
+    def sample(draw):
+        st = _st()
+        shape = _shape_of(draw)
+        dim = _dim_of(draw, shape)
+        index = _scatter_index(draw, shape, dim, unique)
+        src = tuple(n + draw(st.integers(0, 1)) for n in index.shape)  # src may be larger
+        shapes = [shape, src] if with_src else [shape]
+        params = {"dim": dim, "index": index}
+        if not with_src:
+            params["value"] = draw(st.sampled_from([0.0, -1.5]))
+        return shapes, params
+
+    return sample
+
+
+def _masked_fill_sample(with_tensor_value):
+    def sample(draw):
+        from hypothesis.extra import numpy as hnp
+
+        st = _st()
+        shape = _shape_of(draw, min_dims=0)
+        # the mask broadcasts to x's shape: trailing axes of x's sizes, some of them 1
+        lead = draw(st.integers(0, len(shape)))
+        mask_shape = tuple(n if draw(st.booleans()) else 1 for n in shape[lead:])
+        mask = draw(hnp.arrays(bool, mask_shape))
+        if with_tensor_value:
+            return [shape, ()], {"mask": mask}
+        return [shape], {"mask": mask, "value": draw(st.sampled_from([0.0, 3.5]))}
+
+    return sample
+
+
+def _sort_sample(draw):
+    shape = _shape_of(draw)
+    return [shape], {"dim": _dim_of(draw, shape), "descending": draw(_st().booleans())}
+
+
+def _topk_sample(draw):
+    st = _st()
+    shape = _shape_of(draw)
+    dim = _dim_of(draw, shape)
+    k = draw(st.integers(1, shape[dim]))
+    return [shape], {"k": k, "dim": dim, "largest": draw(st.booleans())}
+
+
+def _pad_modes_sample(draw):
+    st = _st()
+    shape = _shape_of(draw, hi=4)
+    mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+    pairs = []
+    for n in shape:
+        if mode == "reflect":  # reflect needs fewer than n elements on each side
+            pairs.append((draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))))
+            continue
+        before, after = draw(st.integers(-1, 2)), draw(st.integers(-1, 2))
+        if n + min(before, 0) + min(after, 0) < 1:  # cropped away entirely: no crop
+            before, after = max(before, 0), max(after, 0)
+        if mode == "circular":  # wraps around at most once: widths up to the cropped size
+            left = n + min(before, 0) + min(after, 0)
+            before, after = min(before, left), min(after, left)
+        pairs.append((before, after))
+    value = draw(st.sampled_from([0.0, -1.5])) if mode == "constant" else 0.0
+    return [shape], {"pad_width": tuple(pairs), "mode": mode, "value": value}
+
+
+def _functional_pad_call(x, pad_width, mode, value):
+    # F.pad takes PyTorch's flat widths, last axis first
+    flat = [w for pair in reversed(pad_width) for w in pair]
+    return F.pad(x, flat, mode=mode, value=value)
+
+
 def _scan_sample(draw):
     """A shape (0-d too) and one axis to scan along, or None for the flattened tensor."""
     st = _st()
@@ -398,6 +604,59 @@ REGISTRY = (
     OpInfo("batch_norm", _batch_norm_call, nargs=3, sample=_batch_norm_sample),
     OpInfo("embedding", lambda w, indices: F.embedding(indices, w), sample=_embedding_sample),
     OpInfo("dropout", _dropout_call, params={"p": (0.0, 0.3, 0.7)}),
+    # shape and indexing ops with PyTorch's names (flip, gather, scatter, sort, ...)
+    OpInfo("flip", lambda x, dims: x.flip(dims), sample=_flip_sample),
+    OpInfo("repeat", lambda x, sizes: x.repeat(*sizes), sample=_repeat_sample),
+    OpInfo(
+        "repeat_interleave",
+        lambda x, repeats, dim: x.repeat_interleave(repeats, dim),
+        sample=_repeat_interleave_sample,
+    ),
+    OpInfo("split", _split_call, sample=_split_sample),
+    OpInfo("chunk", _chunk_call, sample=_chunk_sample),
+    OpInfo("roll", lambda x, shifts, dims: x.roll(shifts, dims), sample=_roll_sample),
+    OpInfo("tril", lambda x, diagonal: x.tril(diagonal), sample=_triangle_sample),
+    OpInfo("triu", lambda x, diagonal: x.triu(diagonal), sample=_triangle_sample),
+    OpInfo("diagonal", lambda x, **p: x.diagonal(**p), sample=_diagonal_sample),
+    OpInfo("unflatten", lambda x, dim, sizes: x.unflatten(dim, sizes), sample=_unflatten_sample),
+    OpInfo("gather", lambda x, dim, index: x.gather(dim, index), sample=_gather_sample),
+    OpInfo(
+        "scatter",
+        lambda x, src, dim, index: x.scatter(dim, index, src),
+        nargs=2,
+        sample=_scatter_sample(unique=True),
+    ),
+    OpInfo(
+        "scatter_value",
+        lambda x, dim, index, value: x.scatter(dim, index, value=value),
+        sample=_scatter_sample(unique=True, with_src=False),
+    ),
+    OpInfo(
+        "scatter_add",
+        lambda x, src, dim, index: x.scatter_add(dim, index, src),
+        nargs=2,
+        sample=_scatter_sample(unique=False),
+    ),
+    OpInfo(
+        "masked_fill",
+        lambda x, mask, value: x.masked_fill(mask, value),
+        sample=_masked_fill_sample(with_tensor_value=False),
+    ),
+    OpInfo(
+        "masked_fill_tensor_value",
+        lambda x, value, mask: x.masked_fill(mask, value),
+        nargs=2,
+        sample=_masked_fill_sample(with_tensor_value=True),
+    ),
+    OpInfo(
+        "sort",
+        lambda x, dim, descending: x.sort(dim, descending)[0],
+        sample=_sort_sample,
+        distinct=True,
+    ),
+    OpInfo("topk", lambda x, **p: x.topk(**p)[0], sample=_topk_sample, distinct=True),
+    OpInfo("pad_modes", lambda x, **p: x.pad(**p), sample=_pad_modes_sample),
+    OpInfo("F.pad", _functional_pad_call, sample=_pad_modes_sample),
     # more math: reductions and scans (zeros in prod and cumprod: tests/test_ops_math.py)
     OpInfo(
         "std",

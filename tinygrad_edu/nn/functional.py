@@ -222,6 +222,45 @@ def embedding(indices, weight):
     return weight[indices]
 
 
+def pad(input, pad, mode="constant", value=None):
+    """PyTorch's F.pad: `pad` lists (before, after) widths starting from the LAST axis,
+    (left, right, top, bottom, ...), as torch.nn.functional.pad.  (Tensor.pad takes
+    numpy.pad's pad_width instead, one pair per axis from the first.)  Negative widths
+    crop; mode "constant" (with value, default 0), "reflect", "replicate", "circular"."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(
+            f"pad: pad {pad} must hold (before, after) pairs for at most the {input.ndim} "
+            f"axes of a tensor of shape {input.shape}, last axis first"
+        )
+    pairs = [(0, 0)] * input.ndim
+    for i in range(len(pad) // 2):
+        pairs[input.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return input.pad(tuple(pairs), value=0.0 if value is None else value, mode=mode)
+
+
+def one_hot(tensor, num_classes=-1):
+    """int64 tensor of shape tensor.shape + (num_classes,) with a 1 at each value's class
+    (no graph).  num_classes=-1 means max(tensor) + 1, as PyTorch."""
+    if not isinstance(tensor, Tensor):
+        tensor = Tensor(tensor)
+    if tensor.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: needs an integer tensor of classes, got dtype {tensor.dtype}")
+    values = tensor.data
+    if num_classes == -1:
+        if values.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
+        num_classes = int(values.max()) + 1
+    if values.size and (bool((values < 0).any()) or bool((values >= num_classes).any())):
+        raise ValueError(
+            f"one_hot: class values must lie in [0, {num_classes}), got values from "
+            f"{int(values.min())} to {int(values.max())}"
+        )
+    classes = tensor.xp.arange(num_classes)
+    hot = (values[..., None] == classes).astype(numpy.int64)
+    return Tensor._wrap(hot, tensor.device)
+
+
 # ---- more activations: compositions of the ops above, except `elu` (op: Elu) -------
 
 _SELU_ALPHA = 1.6732632423543772848170429916717  # the constants of Klambauer et al. 2017
