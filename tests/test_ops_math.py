@@ -461,6 +461,20 @@ def test_softplus_beta_and_pytorchs_threshold_rule(device):
     close(t([30.0], device).softplus(), [30.0])  # the default threshold 20: exactly x
 
 
+def test_shape_errors_name_the_op(device):
+    x = t(RNG.standard_normal((2, 3)), device)
+    with pytest.raises(ValueError, match="normalize: axis 2 is out of range"):
+        F.normalize(x, dim=2)
+    with pytest.raises(ValueError, match="softmin: axis -3 is out of range"):
+        F.softmin(x, dim=-3)
+    with pytest.raises(ValueError, match=r"lerp: shapes start \(2, 3\), end \(2,\)"):
+        x.lerp(t([1.0, 2.0], device), 0.5)
+    with pytest.raises(ValueError, match="LogAddExp of shapes"):
+        x.logaddexp(t([1.0, 2.0], device))
+    with pytest.raises(ValueError, match="prod: axis 2 is out of range"):
+        x.prod(2)
+
+
 def test_activation_argument_errors():
     with pytest.raises(ValueError, match="celu: alpha must not be 0"):
         F.celu(tg.Tensor([1.0]), 0.0)

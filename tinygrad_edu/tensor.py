@@ -1424,7 +1424,16 @@ class Tensor:
     def lerp(self, end, weight):
         """Linear interpolation self + weight * (end - self); `weight` a number or a
         tensor (a composition: Sub, Mul, Add)."""
-        return self + weight * (self._lift(end) - self)
+        end = self._lift(end)
+        weight_shape = weight.shape if isinstance(weight, Tensor) else ()
+        try:
+            numpy.broadcast_shapes(self.shape, end.shape, weight_shape)
+        except ValueError:
+            raise ValueError(
+                f"lerp: shapes start {self.shape}, end {end.shape}, weight {weight_shape} do "
+                "not broadcast"
+            ) from None
+        return self + weight * (end - self)
 
     def __mod__(self, other):
         """x % y: the remainder with the divisor's sign, as Python and PyTorch's

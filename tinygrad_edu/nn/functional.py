@@ -15,6 +15,7 @@ from .. import backend
 from ..autograd import no_grad
 from ..ops import elementwise as E
 from ..ops import nn as N
+from ..ops._helpers import normalize_axis
 from ..tensor import (  # noqa: F401  (re-exported: F.cross_entropy is tg.cross_entropy)
     Tensor,
     apply,
@@ -328,11 +329,13 @@ def logsigmoid(x):
 
 def softmin(x, dim=-1):
     """softmax(-x) along `dim`: the smallest values get the largest weights."""
+    normalize_axis(dim, x.ndim, "softmin")
     return (-x).softmax(dim)
 
 
 def normalize(x, p=2.0, dim=1, eps=1e-12):
     """x / max(||x||_p, eps) along `dim`: unit vectors (PyTorch's F.normalize)."""
+    normalize_axis(dim, x.ndim, "normalize")
     if p == float("inf"):
         norm = x.abs().max(axis=dim, keepdims=True)
     elif p == 2:
