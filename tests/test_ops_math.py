@@ -483,3 +483,11 @@ def test_activation_argument_errors():
     with pytest.raises(ValueError, match="Hardtanh: min_val"):
         nn.Hardtanh(2, 1)
     assert "alpha=0.5" in repr(nn.ELU(0.5)) and "dim=0" in repr(nn.Softmin(0))
+
+
+def test_softplus_module_uses_beta_and_threshold(device):
+    x = numpy.array([-2.0, 0.0, 1.0, 4.0])
+    module = nn.Softplus(beta=2.0, threshold=5.0)
+    expected = numpy.where(2.0 * x > 5.0, x, numpy.log1p(numpy.exp(2.0 * x)) / 2.0)
+    close(module(t(x, device)), expected, rtol=1e-12)
+    assert repr(module) == "Softplus(beta=2.0, threshold=5.0)"

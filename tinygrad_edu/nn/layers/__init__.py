@@ -19,6 +19,7 @@ from .activation import (
     SiLU,
     Softmax,
     Softmin,
+    Softplus,
     Softsign,
     Tanh,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "SELU",
     "SiLU",
     "Softmin",
+    "Softplus",
     "Softsign",
     "AvgPool2d",
     "BatchNorm1d",
