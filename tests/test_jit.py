@@ -1,0 +1,209 @@
+"""tg.jit: a replayed step gives the same numbers as the eager step (on cpu and strict).
+
+Each test trains two copies of one model from identical weights, one with the plain
+function and one with `tg.jit` of the same function, and compares losses and parameters
+after every step (float64; bit-equal where NumPy is deterministic, else 1e-12).
+"""
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+from tinygrad_edu import nn, optim
+
+STEPS = 30
+
+
+def _data(device, rows=16, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((rows, 4))
+    y = np.sin(x.sum(axis=1, keepdims=True))
+    return tg.Tensor(x, device=device), tg.Tensor(y, device=device)
+
+
+def _model(device, extra=()):
+    tg.manual_seed(1)
+    layers = [nn.Linear(4, 8), *extra, nn.Tanh(), nn.Linear(8, 1)]
+    return nn.Sequential(*layers).to(device=device, dtype=tg.float64)
+
+
+def _pair(device, make_optimizer, extra=()):
+    """Two identical (model, optimizer, step function) triples."""
+    sides = []
+    for _ in range(2):
+        model = _model(device, extra() if callable(extra) else extra)
+        optimizer = make_optimizer(model.parameters())
+
+        def step(x, y, model=model, optimizer=optimizer):
+            optimizer.zero_grad()
+            loss = tg.mse_loss(model(x), y)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        sides.append((model, optimizer, step))
+    return sides
+
+
+def _assert_same(model_a, model_b):
+    for (name, a), b in zip(model_a.named_parameters(), model_b.parameters()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-12, err_msg=name)
+    for a, b in zip(model_a.buffers(), model_b.buffers()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=0, atol=1e-12)
+
+
+OPTIMIZERS = {
+    "sgd-momentum": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9),
+    "sgd-nesterov": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+    "adamw": lambda ps: optim.AdamW(ps, lr=0.01),
+    "rmsprop": lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.5, centered=True),
+    "adagrad": lambda ps: optim.Adagrad(ps, lr=0.05, lr_decay=0.01),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_jitted_training_equals_eager(device, name):
+    (model_e, _, eager), (model_j, _, step) = _pair(device, OPTIMIZERS[name])
+    jitted = tg.jit(step)
+    x, y = _data(device)
+    for i in range(STEPS):
+        loss_e, loss_j = eager(x, y), jitted(x, y)
+        assert loss_j.item() == pytest.approx(loss_e.item(), abs=1e-12), i
+        _assert_same(model_e, model_j)
+    assert jitted.replays >= STEPS - 4  # it did replay, not just run eagerly
+
+
+def test_optimizer_state_and_grads_visible_after_replay(device):
+    (model_e, opt_e, eager), (model_j, opt_j, step) = _pair(device, OPTIMIZERS["adamw"])
+    jitted = tg.jit(step)
+    x, y = _data(device)
+    for _ in range(6):
+        eager(x, y), jitted(x, y)
+    for a, b in zip(model_e.parameters(), model_j.parameters()):
+        np.testing.assert_array_equal(a.grad.numpy(), b.grad.numpy())
+    state_e, state_j = opt_e.state_dict(), opt_j.state_dict()
+    for index, values in state_e["state"].items():
+        for key, value in values.items():
+            np.testing.assert_array_equal(value, state_j["state"][index][key], err_msg=key)
+
+
+def test_scheduler_outside_changes_lr(device):
+    make = lambda ps: optim.Adam(ps, lr=0.02)  # noqa: E731
+    (model_e, opt_e, eager), (model_j, opt_j, step) = _pair(device, make)
+    sched_e = optim.lr_scheduler.StepLR(opt_e, step_size=5, gamma=0.5)
+    sched_j = optim.lr_scheduler.StepLR(opt_j, step_size=5, gamma=0.5)
+    jitted = tg.jit(step)
+    x, y = _data(device)
+    for i in range(STEPS):
+        loss_e, loss_j = eager(x, y), jitted(x, y)
+        assert loss_j.item() == pytest.approx(loss_e.item(), abs=1e-12), i
+        _assert_same(model_e, model_j)
+        sched_e.step()
+        sched_j.step()
+    assert jitted.replays > 0
+
+
+def test_new_batch_size_retraces(device):
+    (model_e, _, eager), (model_j, _, step) = _pair(device, OPTIMIZERS["sgd-momentum"])
+    jitted = tg.jit(step)
+    for i in range(STEPS):
+        x, y = _data(device, rows=16 if i < 10 or i >= 20 else 5, seed=i)
+        loss_e, loss_j = eager(x, y), jitted(x, y)
+        assert loss_j.item() == pytest.approx(loss_e.item(), abs=1e-12), i
+        _assert_same(model_e, model_j)
+    assert jitted.traces >= 4 and jitted.replays > 0
+
+
+def test_dropout_batchnorm_train_eval(device):
+    extra = lambda: (nn.BatchNorm1d(8), nn.Dropout(0.3))  # noqa: E731
+    (model_e, _, eager), (model_j, _, step) = _pair(device, OPTIMIZERS["sgd-momentum"], extra)
+    jitted = tg.jit(step)
+    x, y = _data(device)
+    for i in range(STEPS):
+        mode = i % 10 < 6  # train for six steps, eval for four
+        model_e.train(mode)
+        model_j.train(mode)
+        tg.manual_seed(100 + i)
+        loss_e = eager(x, y)
+        tg.manual_seed(100 + i)
+        loss_j = jitted(x, y)
+        assert loss_j.item() == pytest.approx(loss_e.item(), abs=1e-12), i
+        _assert_same(model_e, model_j)
+    assert jitted.replays > 0
+
+
+def test_random_numbers_are_fresh_on_every_replay(device):
+    jitted = tg.jit(lambda x: x + tg.randn(3, device=device, dtype=tg.float64))
+    x = tg.zeros(3, device=device, dtype=tg.float64)
+    draws = [jitted(x).numpy() for _ in range(6)]
+    assert jitted.replays >= 3
+    assert len({d.tobytes() for d in draws}) == 6  # no replay reuses a recorded draw
+    tg.manual_seed(5)
+    expected = tg.randn(3, device=device, dtype=tg.float64).numpy()
+    tg.manual_seed(5)
+    np.testing.assert_array_equal(jitted(x).numpy(), expected)
+
+
+def test_inference_under_no_grad(device):
+    model = _model(device)
+    model.eval()
+
+    @tg.jit
+    def predict(x):
+        with tg.no_grad():
+            return model(x).tanh()
+
+    for i in range(5):
+        x, _ = _data(device, seed=i)
+        with tg.no_grad():
+            expected = model(x).tanh().numpy()
+        out = predict(x)
+        assert out.grad_fn is None
+        np.testing.assert_array_equal(out.numpy(), expected)
+    assert predict.traces == 2 and predict.replays == 3
+
+
+def test_item_inside_raises_jit_error(device):
+    model = _model(device)
+
+    def step(x):
+        loss = model(x).sum()
+        if loss.item() > 0:  # data-dependent Python: cannot be recorded
+            return loss * 2
+        return loss
+
+    x, _ = _data(device)
+    with pytest.raises(tg.JitError, match=r"\.item\(\).*test_jit.py"):
+        tg.jit(step)(x)
+    # nothing is left traced: the model still works eagerly
+    assert isinstance(model(x).numpy(), np.ndarray)
+
+
+def test_closure_number_that_changes_is_caught(device):
+    lr = [0.1]
+    w = tg.Tensor([1.0, 2.0], device=device, dtype=tg.float64, requires_grad=True)
+
+    def step():
+        loss = (w * w).sum()
+        loss.backward()
+        with tg.no_grad():
+            w.data -= lr[0] * w.grad.data
+        w.grad = None
+        lr[0] *= 0.5  # a Python number of our own, changing every call
+        return loss
+
+    jitted = tg.jit(step)
+    with pytest.raises(tg.JitError, match="constant of the recording"):
+        for _ in range(4):
+            jitted()
+
+
+def test_recording_prints_one_line_per_op(device):
+    (_, _, _), (_, _, step) = _pair(device, lambda ps: optim.SGD(ps, lr=0.1))
+    jitted = tg.jit(step)
+    x, y = _data(device)
+    for _ in range(3):
+        jitted(x, y)
+    text = str(jitted.recording)
+    assert "tanh(" in text and " @ " in text and "-=" in text
+    assert len(text.splitlines()) > 20
