@@ -29,6 +29,7 @@ from .autograd import (
 )
 from .autograd import next_node as _next_node
 from .autograd import next_seq as _next_seq
+from .jit import host_function
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import nn as N
@@ -1292,8 +1293,7 @@ def cross_entropy(logits, target, reduction="mean"):
         )
     classes = logits.shape[-1]
     t = target.data
-    if t.size and (bool((t < 0).any()) or bool((t >= classes).any())):
-        raise IndexError(f"cross_entropy: target values must lie in [0, {classes}), the classes")
+    _check_indices(t, classes, "cross_entropy: target values", "the classes")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(
             f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
@@ -1352,3 +1352,12 @@ def from_dlpack(obj):
         device = backend.get_device(f"cuda:{index}")
         return Tensor._wrap(device.xp.from_dlpack(obj), device)
     raise ValueError(f"from_dlpack: unsupported DLPack device type {kind}")
+
+
+@host_function
+def _check_indices(indices, bound, what, meaning):
+    """Raise IndexError unless every value of the integer array `indices` lies in
+    [0, bound).  Reads values on the host, so tg.jit keeps it as one step of a recording
+    and checks again on every replay."""
+    if indices.size and (bool((indices < 0).any()) or bool((indices >= bound).any())):
+        raise IndexError(f"{what} must lie in [0, {bound}), {meaning}")

@@ -16,6 +16,7 @@ from ..autograd import no_grad
 from ..ops import nn as N
 from ..tensor import (  # noqa: F401  (re-exported: F.cross_entropy is tg.cross_entropy)
     Tensor,
+    _check_indices,
     apply,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -215,6 +216,5 @@ def embedding(indices, weight):
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
     rows = weight.shape[0]
-    if indices.size and (bool((indices.data < 0).any()) or bool((indices.data >= rows).any())):
-        raise IndexError(f"embedding: indices must lie in [0, {rows}), the rows of the weight")
+    _check_indices(indices.data, rows, "embedding: indices", "the rows of the weight")
     return weight[indices]
