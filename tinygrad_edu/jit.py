@@ -365,6 +365,21 @@ def _traced_generator(device):
 # ---- the recording -----------------------------------------------------------------------
 
 _LITERALS = (int, bool, str, type(None))
+# Operators as the NumPy ufuncs they call, so that their results can go into `out=`.
+_UFUNCS = {
+    operator.add: numpy.add,
+    operator.sub: numpy.subtract,
+    operator.mul: numpy.multiply,
+    operator.truediv: numpy.true_divide,
+    operator.pow: numpy.power,
+    operator.matmul: numpy.matmul,
+    operator.neg: numpy.negative,
+    operator.lt: numpy.less,
+    operator.le: numpy.less_equal,
+    operator.gt: numpy.greater,
+    operator.ge: numpy.greater_equal,
+}
+_REUSE_BYTES = 4096  # below this, NumPy's own cache of small blocks is as fast
 
 
 class _Line:
@@ -372,14 +387,15 @@ class _Line:
     the buffer it makes or changes (`out`) and whether it must run even when nothing
     reads `out` (`effect`: in-place writes, random draws)."""
 
-    __slots__ = ("code", "text", "reads", "out", "effect")
+    __slots__ = ("code", "text", "reads", "out", "effect", "reuse")
 
-    def __init__(self, code, text, reads, out, effect):
+    def __init__(self, code, text, reads, out, effect, reuse=None):
         self.code = code
         self.text = text
         self.reads = reads
         self.out = out
         self.effect = effect
+        self.reuse = reuse  # (ufunc name, argument code, result) if `out=` can be used
 
 
 class Recording:
@@ -411,6 +427,9 @@ class Recording:
         self.state_slots = {}  # (id(optimizer), id(param), key) -> slot read
         self.replay = None
         self.source = None
+        self.slot_of_array = {}  # id(real array) -> slot, while recording
+        self.view_of = {}  # slot -> slot of the array it is a view of
+        self.buffers = 0  # arrays kept from one replay to the next for `out=`
 
     # ---- naming ------------------------------------------------------------------
     def _name(self, obj, prefix):
@@ -425,6 +444,11 @@ class Recording:
     def new_traced(self, value):
         traced = self.traced_types[type(value)](value, self.slots)
         self.slots += 1
+        base = getattr(value, "base", None)
+        if base is not None and id(base) in self.slot_of_array:
+            self.view_of[traced.slot] = self.slot_of_array[id(base)]
+        self.slot_of_array[id(value)] = traced.slot
+        self.keep.append(value)  # ids stay unique while recording
         return traced
 
     def _arg(self, value, reads):
@@ -488,8 +512,13 @@ class Recording:
         kind = type(result)
         if kind in self.traced_types:
             traced = self.new_traced(result)
-            self._append(f"v{traced.slot} = {call}", f"v{traced.slot} = {text}", reads,
+            line = _Line(f"v{traced.slot} = {call}", f"v{traced.slot} = {text}", reads,
                          traced.slot, effect)
+            ufunc = _UFUNCS.get(func, func)
+            if (kind is numpy.ndarray and type(ufunc) is numpy.ufunc and not kwargs
+                    and result.base is None and result.nbytes >= _REUSE_BYTES):
+                line.reuse = (self._name(ufunc, "f"), ", ".join(p[0] for p in parts), result)
+            self.lines.append(line)
             return traced
         if isinstance(result, numpy.generic):  # NumPy's 0-d results: arrays, as apply does
             traced = self.new_traced(numpy.asarray(result))
@@ -597,6 +626,7 @@ class Recording:
         self.traced_types = {}
         self.input_slots = {}
         self.keep = []
+        self.slot_of_array = {}
         return _real_output(output)
 
     def _finish_tensor(self, t):
@@ -670,7 +700,31 @@ class Recording:
         self.lines = kept[::-1]
         self.reads = [line for line in self.reads if line.out in live]
 
+    def _reuse_buffers(self):
+        """A temporary made by a NumPy ufunc (`v9 = v7 + v8`) is written into an array
+        kept from the previous replay (`v9 = add(v7, v8, out=B0)`), instead of a new one:
+        no allocation, no page faults.  Only for temporaries: nothing returned, written
+        back, or a view of either may live in a reused buffer."""
+        escaping = set(self.returned)
+        for line in self.writes:
+            escaping.update(line.reads)
+        stack = list(escaping)
+        while stack:
+            base = self.view_of.get(stack.pop())
+            if base is not None and base not in escaping:
+                escaping.add(base)
+                stack.append(base)
+        for line in self.lines:
+            if line.reuse is not None and line.out not in escaping:
+                ufunc, arguments, value = line.reuse
+                buffer = f"B{self.buffers}"
+                self.buffers += 1
+                self.names[buffer] = numpy.empty_like(value)
+                line.code = f"v{line.out} = {ufunc}({arguments}, out={buffer})"
+            line.reuse = None
+
     def _compile(self):
+        self._reuse_buffers()
         body = [line.code for line in self.reads + self.lines + self.writes]
         body.append(f"return {self.output_code}")
         self.source = "def replay(A):\n" + "".join(f"    {line}\n" for line in body)
