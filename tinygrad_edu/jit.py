@@ -514,7 +514,7 @@ class Recording:
             traced = self.new_traced(result)
             line = _Line(f"v{traced.slot} = {call}", f"v{traced.slot} = {text}", reads,
                          traced.slot, effect)
-            ufunc = _UFUNCS.get(func, func)
+            ufunc = _UFUNCS.get(func, func) if type(func) is not _Draw else None
             if (kind is numpy.ndarray and type(ufunc) is numpy.ufunc and not kwargs
                     and result.base is None and result.nbytes >= _REUSE_BYTES):
                 line.reuse = (self._name(ufunc, "f"), ", ".join(p[0] for p in parts), result)
