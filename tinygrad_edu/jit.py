@@ -514,7 +514,7 @@ class Recording:
             traced = self.new_traced(result)
             line = _Line(f"v{traced.slot} = {call}", f"v{traced.slot} = {text}", reads,
                          traced.slot, effect)
-            ufunc = _UFUNCS.get(func, func) if type(func) is not _Draw else None
+            ufunc = _UFUNCS.get(func, func) if type(func).__hash__ is not None else None
             if (kind is numpy.ndarray and type(ufunc) is numpy.ufunc and not kwargs
                     and result.base is None and result.nbytes >= _REUSE_BYTES):
                 line.reuse = (self._name(ufunc, "f"), ", ".join(p[0] for p in parts), result)
@@ -701,10 +701,12 @@ class Recording:
         self.reads = [line for line in self.reads if line.out in live]
 
     def _reuse_buffers(self):
-        """A temporary made by a NumPy ufunc (`v9 = v7 + v8`) is written into an array
-        kept from the previous replay (`v9 = add(v7, v8, out=B0)`), instead of a new one:
-        no allocation, no page faults.  Only for temporaries: nothing returned, written
-        back, or a view of either may live in a reused buffer."""
+        """A temporary made by a NumPy ufunc (`v9 = v7 + v8`) is written into a buffer the
+        recording keeps (`v9 = add(v7, v8, out=B0)`) instead of a new array: no allocation
+        and no page faults.  A buffer serves the next temporary of its shape and dtype as
+        soon as the last line reading the previous one has run (as the allocator would
+        hand back freed memory, so it stays in the cache).  Never for what is returned,
+        written back, or a view of either."""
         escaping = set(self.returned)
         for line in self.writes:
             escaping.update(line.reads)
@@ -714,14 +716,36 @@ class Recording:
             if base is not None and base not in escaping:
                 escaping.add(base)
                 stack.append(base)
-        for line in self.lines:
-            if line.reuse is not None and line.out not in escaping:
+        last_use = {}
+        for index, line in enumerate(self.lines):
+            for slot in line.reads:
+                last_use[slot] = index
+        for slot in sorted(self.view_of, reverse=True):  # a view keeps its base's buffer
+            base = self.view_of[slot]
+            last_use[base] = max(last_use.get(base, -1), last_use.get(slot, -1))
+        free = {}  # (shape, dtype) -> names of buffers nobody reads any more
+        owner = {}  # slot -> its buffer's name
+        releases = {}  # line index -> slots whose buffer is free after that line
+        for slot, index in last_use.items():
+            releases.setdefault(index, []).append(slot)
+        for index, line in enumerate(self.lines):
+            if line.reuse is not None and line.out not in escaping and line.out in last_use:
                 ufunc, arguments, value = line.reuse
-                buffer = f"B{self.buffers}"
-                self.buffers += 1
-                self.names[buffer] = numpy.empty_like(value)
+                key = (value.shape, value.dtype)
+                if free.get(key):
+                    buffer = free[key].pop()
+                else:
+                    buffer = f"B{self.buffers}"
+                    self.buffers += 1
+                    self.names[buffer] = numpy.empty_like(value)
+                owner[line.out] = buffer
                 line.code = f"v{line.out} = {ufunc}({arguments}, out={buffer})"
             line.reuse = None
+            for slot in releases.get(index, ()):
+                buffer = owner.pop(slot, None)
+                if buffer is not None:
+                    value = self.names[buffer]
+                    free.setdefault((value.shape, value.dtype), []).append(buffer)
 
     def _compile(self):
         self._reuse_buffers()
