@@ -472,7 +472,8 @@ class Recording:
             code = ", ".join(p[0] for p in parts)
             text = ", ".join(p[1] for p in parts)
             if kind is tuple:
-                return f"({code}{',' if len(parts) == 1 else ''})", f"({text})"
+                comma = "," if len(parts) == 1 else ""
+                return f"({code}{comma})", f"({text}{comma})"
             return f"[{code}]", f"[{text}]"
         name = self._name(value, "c")
         if isinstance(value, numpy.dtype) or isinstance(value, type):
@@ -580,8 +581,10 @@ class Recording:
     def adopt_module(self, module):
         if id(module) in self.adopted:
             return
-        self.adopted[id(module)] = module
-        self.guards.append((_module_guard, module, _module_guard(module)))
+        modules = tuple(module.modules())
+        for m in modules:  # one guard for the whole tree: submodules need none of their own
+            self.adopted.setdefault(id(m), m)
+        self.guards.append((_module_guard, modules, _module_guard(modules)))
         for name, p in module.named_parameters():
             self.adopt_tensor(p, f"parameter {name}")
         for name, b in module.named_buffers():
@@ -868,8 +871,8 @@ def _tensor_guard(t):
     )
 
 
-def _module_guard(module):
-    return tuple([m.training for m in module.modules()])
+def _module_guard(modules):
+    return [m.training for m in modules]
 
 
 def _freeze(value):
