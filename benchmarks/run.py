@@ -346,7 +346,9 @@ def check_jit_same_work(name, workload):
         assert_close(f"{name} (jit, step {k + 1}): loss", np.asarray(loss_tg), np.asarray(loss_np))
         for i, (g_np, g_tg) in enumerate(zip(grads_np, grads_tg)):
             assert_close(f"{name} (jit, step {k + 1}): gradient {i}", g_tg, g_np)
-        for i, (p_np, p_tg) in enumerate(zip(state.get("np_params", ()), state.get("tg_params", ()))):
+        for i, (p_np, p_tg) in enumerate(
+            zip(state.get("np_params", ()), state.get("tg_params", ()))
+        ):
             assert_close(f"{name} (jit, step {k + 1}): updated parameter {i}", p_tg.data, p_np)
     assert jitted.replays > 0, f"{name}: tg.jit never replayed ({jitted})"
 
@@ -399,7 +401,9 @@ def bench(name, workload, repeats, batch_seconds, with_jit=False):
         "steps": steps,
         "target": workload.TARGET,
         "jit": statistics.median(times_jit) if with_jit else None,
-        "jit_ratio": statistics.median(times_jit) / statistics.median(times_np) if with_jit else None,
+        "jit_ratio": statistics.median(times_jit) / statistics.median(times_np)
+        if with_jit
+        else None,
         "jit_paired": statistics.median(paired_jit) if with_jit else None,
         "jit_target": JIT_TARGETS.get(name),
     }

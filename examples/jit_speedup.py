@@ -17,7 +17,6 @@ import numpy as np
 import tinygrad_edu as tg
 from tinygrad_edu import nn, optim
 
-
 WARM_UP = 3  # steps not timed: tg.jit records on the first calls
 
 

@@ -44,8 +44,8 @@ from .creation import (
 )
 from .functional import hessian, jacobian
 from .gradcheck import GradcheckError, gradcheck
-from .jit import JitError, jit
 from .graph import RendererNotFoundError, draw_graph, to_dot, trace_backward
+from .jit import JitError, jit
 from .registry import REGISTRY, OpInfo
 from .serialization import SerializationError, load, save
 from .tensor import (

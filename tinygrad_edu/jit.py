@@ -236,7 +236,11 @@ for _name, _op, _symbol in (
     ("abs", operator.abs, "abs"),
     ("invert", operator.invert, "~"),
 ):
-    setattr(Traced, f"__{_name}__", (lambda op, s: lambda self: _record(op, s, (self,), {}))(_op, _symbol))
+    setattr(
+        Traced,
+        f"__{_name}__",
+        (lambda op, s: lambda self: _record(op, s, (self,), {}))(_op, _symbol),
+    )
 
 _T = operator.attrgetter("T")
 _MT = operator.attrgetter("mT")
@@ -435,7 +439,7 @@ class Recording:
     def _name(self, obj, prefix):
         name = self.ids.get(id(obj))
         if name is None or not name.startswith(prefix):
-            name = f"{prefix}{sum(1 for n in self.names if n[:len(prefix)] == prefix)}"
+            name = f"{prefix}{sum(1 for n in self.names if n[: len(prefix)] == prefix)}"
             self.names[name] = obj
             self.ids[id(obj)] = name
             self.keep.append(obj)
@@ -489,15 +493,19 @@ class Recording:
     def add(self, func, label, args, kwargs, result, inplace, effect):
         reads = []
         parts = [self._arg(a, reads) for a in args]
-        parts += [(f"{k}={c}", f"{k}={t}") for k, (c, t) in
-                  ((k, self._arg(v, reads)) for k, v in kwargs.items())]
+        parts += [
+            (f"{k}={c}", f"{k}={t}")
+            for k, (c, t) in ((k, self._arg(v, reads)) for k, v in kwargs.items())
+        ]
         call = f"{self._name(func, 'f')}({', '.join(p[0] for p in parts)})"
         texts = [p[1] for p in parts]
         text = _pretty(label, texts)
         if inplace:
             target = args[0]
             target.value = result
-            self._append(f"v{target.slot} = {call}", _pretty(label, texts), reads, target.slot, True)
+            self._append(
+                f"v{target.slot} = {call}", _pretty(label, texts), reads, target.slot, True
+            )
             return target
         out = kwargs.get("out")
         if out is not None:
@@ -513,19 +521,30 @@ class Recording:
         kind = type(result)
         if kind in self.traced_types:
             traced = self.new_traced(result)
-            line = _Line(f"v{traced.slot} = {call}", f"v{traced.slot} = {text}", reads,
-                         traced.slot, effect)
+            line = _Line(
+                f"v{traced.slot} = {call}", f"v{traced.slot} = {text}", reads, traced.slot, effect
+            )
             ufunc = _UFUNCS.get(func, func) if type(func).__hash__ is not None else None
-            if (kind is numpy.ndarray and type(ufunc) is numpy.ufunc and not kwargs
-                    and result.base is None and result.nbytes >= _REUSE_BYTES):
+            if (
+                kind is numpy.ndarray
+                and type(ufunc) is numpy.ufunc
+                and not kwargs
+                and result.base is None
+                and result.nbytes >= _REUSE_BYTES
+            ):
                 line.reuse = (self._name(ufunc, "f"), ", ".join(p[0] for p in parts), result)
             self.lines.append(line)
             return traced
         if isinstance(result, numpy.generic):  # NumPy's 0-d results: arrays, as apply does
             traced = self.new_traced(numpy.asarray(result))
             self.names["asarray"] = numpy.asarray
-            self._append(f"v{traced.slot} = asarray({call})", f"v{traced.slot} = {text}",
-                         reads, traced.slot, effect)
+            self._append(
+                f"v{traced.slot} = asarray({call})",
+                f"v{traced.slot} = {text}",
+                reads,
+                traced.slot,
+                effect,
+            )
             return traced
         if kind in (tuple, list) and any(type(r) in self.traced_types for r in result):
             whole = self.slots
@@ -535,8 +554,13 @@ class Recording:
             for i, item in enumerate(result):
                 if type(item) in self.traced_types:
                     traced = self.new_traced(item)
-                    self._append(f"v{traced.slot} = v{whole}[{i}]",
-                                 f"v{traced.slot} = v{whole}[{i}]", [whole], traced.slot, False)
+                    self._append(
+                        f"v{traced.slot} = v{whole}[{i}]",
+                        f"v{traced.slot} = v{whole}[{i}]",
+                        [whole],
+                        traced.slot,
+                        False,
+                    )
                     item = traced
                 items.append(item)
             return kind(items)
@@ -647,7 +671,9 @@ class Recording:
             slot = grad.data.slot
             if grad is not start:
                 device = self._name(grad.device, "D")
-                self._write(f"{name}._grad = W(v{slot}, {device})", [slot], f"{name}.grad = v{slot}")
+                self._write(
+                    f"{name}._grad = W(v{slot}, {device})", [slot], f"{name}.grad = v{slot}"
+                )
             elif self.input_slots.get(id(grad.data.value)) is not grad.data:
                 self._write(f"{name}._grad.data = v{slot}", [slot])
             grad.data = grad.data.value
@@ -682,7 +708,9 @@ class Recording:
             parts = [self._output(v, reads) for v in value]
             code = ", ".join(p[0] for p in parts) + ("," if len(parts) == 1 else "")
             text = ", ".join(p[1] for p in parts)
-            return (f"({code})", f"({text})") if type(value) is tuple else (f"[{code}]", f"[{text}]")
+            return (
+                (f"({code})", f"({text})") if type(value) is tuple else (f"[{code}]", f"[{text}]")
+            )
         if type(value) is dict:
             parts = [(repr(k), self._output(v, reads)) for k, v in value.items()]
             code = ", ".join(f"{k}: {c}" for k, (c, _) in parts)
@@ -781,8 +809,9 @@ class Recording:
         """Did two traces record the same operations with the same constants?"""
         if self.source != other.source or self.names.keys() != other.names.keys():
             return False
-        return all(_same_constant(self.names[k], other.names[k]) for k in self.names
-                   if k[0] in "fc")
+        return all(
+            _same_constant(self.names[k], other.names[k]) for k in self.names if k[0] in "fc"
+        )
 
     def first_difference(self, other):
         mine, theirs = str(self).splitlines(), str(other).splitlines()
@@ -790,14 +819,20 @@ class Recording:
             if a != b:
                 return f"    {b}\n  became\n    {a}"
         for k in self.names:
-            if k[0] in "c" and k in other.names and not _same_constant(self.names[k], other.names[k]):
+            if (
+                k[0] in "c"
+                and k in other.names
+                and not _same_constant(self.names[k], other.names[k])
+            ):
                 return f"    constant {k}: {other.names[k]!r}\n  became\n    {self.names[k]!r}"
         return "    (the number of operations changed)"
 
     def __str__(self):
         ops = len(self.lines)
-        head = (f"# tg.jit recording of {self.name}: {ops} array ops; "
-                f"{len(self.reads)} arrays read, {len(self.writes)} written back")
+        head = (
+            f"# tg.jit recording of {self.name}: {ops} array ops; "
+            f"{len(self.reads)} arrays read, {len(self.writes)} written back"
+        )
         lines = [head]
         lines += [line.text for line in self.reads]
         lines += [line.text for line in self.lines]
@@ -813,10 +848,43 @@ class Recording:
 
 def _pretty(label, texts):
     """A recorded call as a learner would write it: `v3 @ v4`, `tanh(v5)`, `v2 *= 0.9`."""
-    if label in ("+", "-", "*", "/", "//", "%", "**", "@", "&", "|", "^", "==", "!=", "<",
-                 "<=", ">", ">=") and len(texts) == 2:
+    if (
+        label
+        in (
+            "+",
+            "-",
+            "*",
+            "/",
+            "//",
+            "%",
+            "**",
+            "@",
+            "&",
+            "|",
+            "^",
+            "==",
+            "!=",
+            "<",
+            "<=",
+            ">",
+            ">=",
+        )
+        and len(texts) == 2
+    ):
         return f"{texts[0]} {label} {texts[1]}"
-    if label.endswith("=") and label[:-1] in ("+", "-", "*", "/", "//", "%", "**", "@", "&", "|", "^"):
+    if label.endswith("=") and label[:-1] in (
+        "+",
+        "-",
+        "*",
+        "/",
+        "//",
+        "%",
+        "**",
+        "@",
+        "&",
+        "|",
+        "^",
+    ):
         return f"{texts[0]} {label} {texts[1]}"
     if label in ("-", "+", "~") and len(texts) == 1:
         return f"{label}{texts[0]}"
@@ -885,12 +953,22 @@ def _freeze(value):
 
 def _optimizer_guard(optimizer):
     groups = tuple(
-        [tuple([(k, _freeze(v)) for k, v in g.items() if k != "params"]) for g in optimizer.param_groups]
+        [
+            tuple([(k, _freeze(v)) for k, v in g.items() if k != "params"])
+            for g in optimizer.param_groups
+        ]
     )
     state = tuple(
         [
-            (id(p), tuple([(k, _array_guard(v) if hasattr(v, "dtype") else _freeze(v))
-                           for k, v in values.items()]))
+            (
+                id(p),
+                tuple(
+                    [
+                        (k, _array_guard(v) if hasattr(v, "dtype") else _freeze(v))
+                        for k, v in values.items()
+                    ]
+                ),
+            )
             for p, values in optimizer.state.items()
         ]
     )
@@ -918,7 +996,7 @@ def _roots(fn, args, kwargs):
     code = getattr(fn, "__code__", None)
     if code is None:  # a callable object: its attributes
         return roots + [fn]
-    roots += [cell.cell_contents for cell in (fn.__closure__ or ()) if _has_contents(cell)]
+    roots += _cell_contents(fn.__closure__ or ())
     roots += list(fn.__defaults__ or ()) + list((fn.__kwdefaults__ or {}).values())
     stack = [code]
     names = set()
@@ -934,12 +1012,14 @@ def _roots(fn, args, kwargs):
     return roots
 
 
-def _has_contents(cell):
-    try:
-        cell.cell_contents
-    except ValueError:
-        return False
-    return True
+def _cell_contents(cells):
+    values = []
+    for cell in cells:
+        try:
+            values.append(cell.cell_contents)
+        except ValueError:  # an empty cell: a variable not assigned yet
+            pass
+    return values
 
 
 def _adopt_reachable(recording, roots):
@@ -1123,7 +1203,7 @@ class jit:
         result, recording = self._trace(args, kwargs, key)
         if match is None:
             self.recordings.insert(0, recording)
-            del self.recordings[self.MAX_RECORDINGS:]
+            del self.recordings[self.MAX_RECORDINGS :]
             self.recording = recording
         elif recording.same_program(match):
             match.confirmed = True
