@@ -633,3 +633,35 @@ def _check_versions(node):
                     "saved values are stale and the gradient would be wrong. Compute out of "
                     "place (x = x + y) or run the in-place change after backward()."
                 )
+
+
+# ---- host functions: library code that reads array values in Python (tg.jit) ----------
+
+
+class _Host:
+    """Where tg.jit (jit.py) plugs in: while it records a step, `recording` is that
+    recording, and each call of a host function becomes one instruction of it."""
+
+    __slots__ = ("recording",)
+
+
+HOST = _Host()
+HOST.recording = None
+
+
+def host_function(func):
+    """Mark a library function that reads array values in Python (Adam's `float(step)`
+    for its bias corrections, an index check) and returns arrays or None.  Eager calls go
+    straight to `func`; a tg.jit recording keeps the call as one instruction and calls
+    `func` again, on that replay's arrays, every time it replays."""
+
+    def wrapper(*args, **kwargs):
+        if HOST.recording is None:
+            return func(*args, **kwargs)
+        return HOST.recording.host_call(func, args, kwargs)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__qualname__ = func.__qualname__
+    wrapper.__doc__ = func.__doc__
+    wrapper.__wrapped__ = func
+    return wrapper

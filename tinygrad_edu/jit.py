@@ -55,9 +55,12 @@ import traceback
 import numpy
 
 from . import backend
-from .autograd import STATE
+from .autograd import HOST, STATE
+from .nn.module import Module
+from .optim.optimizer import Optimizer
+from .tensor import _CONSTANTS, Tensor
 
-__all__ = ["JitError", "jit", "host_function"]
+__all__ = ["JitError", "jit"]
 
 
 class JitError(RuntimeError):
@@ -266,29 +269,23 @@ def _record(func, label, args, kwargs, inplace=False, effect=False):
     return _ACTIVE.add(func, label, args, kwargs, result, inplace, effect)
 
 
-def host_function(func):
-    """Mark a library function that reads array values in Python (e.g. `float(step)` for
-    Adam's bias corrections) and returns arrays: a recording keeps the call as one
-    instruction and runs it again, with the new arrays, on every replay.  Eager calls go
-    straight to `func`."""
+def _on_arrays(func):
+    """What a recording calls for host function `func`: `func` itself, with recording
+    paused (its inner array operations are one instruction, not many)."""
 
-    def on_arrays(*args, **kwargs):  # what the recording calls, on plain arrays
+    def on_arrays(*args, **kwargs):
         global _ACTIVE
-        active, _ACTIVE = _ACTIVE, None  # its inner operations are not recorded one by one
+        active, _ACTIVE = _ACTIVE, None
         try:
             return func(*args, **kwargs)
         finally:
             _ACTIVE = active
 
-    def wrapper(*args, **kwargs):
-        if _ACTIVE is None:
-            return func(*args, **kwargs)
-        return _record(on_arrays, func.__name__, args, kwargs)
+    on_arrays.__name__ = func.__name__
+    return on_arrays
 
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    wrapper.__wrapped__ = func
-    return wrapper
+
+_HOST_CALLS = {}  # host function -> its _on_arrays (one object, so recordings compare equal)
 
 
 # ---- the recording array module and generators ------------------------------------------
@@ -568,6 +565,13 @@ class Recording:
             raise _data_dependent(f"{label}() returning a Python value")
         return result  # dtypes, shapes: facts that do not depend on the numbers
 
+    def host_call(self, func, args, kwargs):
+        """A call of an `autograd.host_function`: one instruction, run again on replay."""
+        on_arrays = _HOST_CALLS.get(func)
+        if on_arrays is None:
+            on_arrays = _HOST_CALLS[func] = _on_arrays(func)
+        return _record(on_arrays, func.__name__, args, kwargs)
+
     def _append(self, code, text, reads, out, effect):
         self.lines.append(_Line(code, text, reads, out, effect))
 
@@ -636,8 +640,6 @@ class Recording:
     def finish(self, output):
         """Write-backs and outputs from the state after the call; real arrays back in
         place of the Traced ones; then dead-code elimination and compilation."""
-        from .tensor import Tensor
-
         self.names["W"] = Tensor._wrap
         for obj in list(self.adopted.values()):
             if isinstance(obj, Tensor):
@@ -698,8 +700,6 @@ class Recording:
         self.writes.append(_Line(code, text or code, reads, None, True))
 
     def _output(self, value, reads):
-        from .tensor import Tensor
-
         if isinstance(value, Tensor) and isinstance(value.data, Traced):
             slot = value.data.slot
             reads.append(slot)
@@ -910,8 +910,6 @@ def _same_constant(a, b):
 
 
 def _real_output(value):
-    from .tensor import Tensor
-
     if isinstance(value, Tensor) and isinstance(value.data, Traced):
         return Tensor._wrap(value.data.value, value.device)
     if isinstance(value, Traced):
@@ -1023,10 +1021,6 @@ def _cell_contents(cells):
 
 
 def _adopt_reachable(recording, roots):
-    from .nn.module import Module
-    from .optim.optimizer import Optimizer
-    from .tensor import Tensor
-
     stack = [(r, 3) for r in roots]
     seen = set()
     while stack:
@@ -1052,10 +1046,6 @@ class _Swap:
     """Everything a trace changes for its duration, and puts back afterwards."""
 
     def __init__(self, recording):
-        from .nn.module import Module
-        from .optim.optimizer import Optimizer
-        from .tensor import _CONSTANTS
-
         self.recording = recording
         self.devices = list({id(d): d for d in [backend.CPU, *backend._DEVICES.values()]}.values())
         self.saved_devices = [(d.xp, d.array_type, d.to_host, d.from_host) for d in self.devices]
@@ -1071,8 +1061,6 @@ class _Swap:
                     self.steps.append((cls, name, cls.__dict__[name]))
 
     def __enter__(self):
-        from .nn.module import Module
-
         recording = self.recording
         for device in self.devices:
             real = device.array_type
@@ -1096,9 +1084,6 @@ class _Swap:
         return self
 
     def __exit__(self, *exc_info):
-        from .nn.module import Module
-        from .tensor import _CONSTANTS
-
         for device, saved in zip(self.devices, self.saved_devices):
             device.xp, device.array_type, device.to_host, device.from_host = saved
         backend.generator = _REAL_GENERATOR
@@ -1224,15 +1209,13 @@ class jit:
 
     def _trace(self, args, kwargs, key):
         global _ACTIVE
-        from .tensor import Tensor
-
         recording = Recording(self.name)
         recording.args_key = key
         self.traces += 1
         positional = args + tuple(kwargs[k] for k in sorted(kwargs))
         swap = _Swap(recording)
         with swap:
-            _ACTIVE = recording
+            _ACTIVE = HOST.recording = recording
             try:
                 for i, arg in enumerate(positional):
                     if isinstance(arg, Tensor) and not isinstance(arg.data, Traced):
@@ -1257,13 +1240,11 @@ class jit:
                         arg.data = arg.data.value
                 raise
             finally:
-                _ACTIVE = None
+                _ACTIVE = HOST.recording = None
         return result, recording
 
 
 def _args_key(args, kwargs):
-    from .tensor import Tensor
-
     key = [STATE.grad_enabled, STATE.anomaly, backend._default["device"]]
     for arg in args + tuple(kwargs[k] for k in sorted(kwargs)):
         if isinstance(arg, Tensor):

@@ -29,7 +29,6 @@ from .autograd import (
 )
 from .autograd import next_node as _next_node
 from .autograd import next_seq as _next_seq
-from .jit import host_function
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import nn as N
@@ -1354,7 +1353,7 @@ def from_dlpack(obj):
     raise ValueError(f"from_dlpack: unsupported DLPack device type {kind}")
 
 
-@host_function
+@autograd.host_function
 def _check_indices(indices, bound, what, meaning):
     """Raise IndexError unless every value of the integer array `indices` lies in
     [0, bound).  Reads values on the host, so tg.jit keeps it as one step of a recording

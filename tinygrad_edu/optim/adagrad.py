@@ -2,7 +2,7 @@
 
 import numpy
 
-from ..jit import host_function
+from ..autograd import host_function
 from .optimizer import Optimizer
 
 

@@ -8,7 +8,7 @@ import math
 
 import numpy
 
-from ..jit import host_function
+from ..autograd import host_function
 from .optimizer import Optimizer
 
 
