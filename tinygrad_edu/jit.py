@@ -431,6 +431,7 @@ class Recording:
         self.slot_of_array = {}  # id(real array) -> slot, while recording
         self.view_of = {}  # slot -> slot of the array it is a view of
         self.buffers = 0  # arrays kept from one replay to the next for `out=`
+        self.written = set()  # slots changed in place (their tensors' versions move on)
 
     # ---- naming ------------------------------------------------------------------
     def _name(self, obj, prefix):
@@ -499,6 +500,7 @@ class Recording:
         text = _pretty(label, texts)
         if inplace:
             target = args[0]
+            self.written.add(target.slot)
             target.value = result
             self._append(
                 f"v{target.slot} = {call}", _pretty(label, texts), reads, target.slot, True
@@ -510,9 +512,12 @@ class Recording:
             if type(out) is tuple and len(out) == 1:
                 out = out[0]
                 out_slot = out.slot if isinstance(out, Traced) else None
+            self.written.add(out_slot)
             self._append(call, text, reads, out_slot, True)
             return out
-        if result is None:
+        if result is None:  # a[i] = b, xp.add.at(a, ...), xp.copyto(a, ...): a changes
+            if args and isinstance(args[0], Traced):
+                self.written.add(args[0].slot)
             self._append(call, text, reads, None, True)
             return None
         kind = type(result)
@@ -664,6 +669,8 @@ class Recording:
         if isinstance(data, Traced):
             if self.input_slots.get(id(data.value)) is not data:
                 self._write(f"{name}.data = v{data.slot}", [data.slot])
+            elif data.slot in self.written:  # as eager `p._bump_version()`: saved copies of
+                self._write(f"{name}._bump_version()", [])  # p in a graph are now stale
             t.data = data.value
         grad, start = t._grad, self.start_grad.get(id(t))
         if grad is None:
