@@ -280,3 +280,24 @@ def test_replay_marks_parameters_changed_in_place(device):
     assert _stale_graph_error(device, jitted=True) == eager
     if device == "cpu":
         assert "modified in place" in eager
+
+
+def test_jit_of_a_module_and_of_a_callable_object(device):
+    model = _model(device)
+    x, _ = _data(device)
+
+    class Predictor:
+        def __init__(self, model):
+            self.model = model
+
+        def __call__(self, x):
+            return self.model(x) * 2.0
+
+    for fn, expected in ((model, lambda: model(x)), (Predictor(model), lambda: model(x) * 2.0)):
+        jitted = tg.jit(fn)
+        for _ in range(4):
+            out = jitted(x)
+        assert jitted.replays == 2
+        np.testing.assert_array_equal(out.numpy(), expected().numpy())
+        model[0].weight.data[...] = model[0].weight.data * 0.5  # read again by every replay
+        np.testing.assert_array_equal(jitted(x).numpy(), expected().numpy())

@@ -847,9 +847,11 @@ class Recording:
         lines.append(f"return {self.output_text}")
         return "\n".join(lines)
 
-    __repr__ = __str__
+    def __repr__(self):
+        return f"<tg.jit recording of {self.name}: {len(self.lines)} array ops>"
 
     def print(self, file=None):
+        """Print the recording (the same as `print(recording)`)."""
         print(self, file=file or sys.stdout)
 
 
@@ -999,8 +1001,8 @@ def _roots(fn, args, kwargs):
         else:
             break
     code = getattr(fn, "__code__", None)
-    if code is None:  # a callable object: its attributes
-        return roots + [fn]
+    if code is None:  # a callable object (a Module, say): itself and its attributes
+        return roots + [fn] + list(getattr(fn, "__dict__", {}).values())
     roots += _cell_contents(fn.__closure__ or ())
     roots += list(fn.__defaults__ or ()) + list((fn.__kwdefaults__ or {}).values())
     stack = [code]
