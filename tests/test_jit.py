@@ -179,6 +179,24 @@ def test_item_inside_raises_jit_error(device):
     assert isinstance(model(x).numpy(), np.ndarray)
 
 
+@pytest.mark.parametrize(
+    "read, what",
+    [
+        (lambda t: t.item(), r"\.item\(\)"),
+        (lambda t: float(t), r"float\(\)"),
+        (lambda t: bool(t > 0), r"bool\(\)"),
+        (lambda t: t.numpy(), r"\.numpy\(\)"),
+        (lambda t: t.tolist(), r"\.numpy\(\)|\.tolist\(\)"),
+    ],
+)
+def test_reading_values_inside_raises_jit_error(device, read, what):
+    model = _model(device)
+    x, _ = _data(device)
+    jitted = tg.jit(lambda x: read(model(x).sum()))
+    with pytest.raises(tg.JitError, match=what):
+        jitted(x)
+
+
 def test_closure_number_that_changes_is_caught(device):
     lr = [0.1]
     w = tg.Tensor([1.0, 2.0], device=device, dtype=tg.float64, requires_grad=True)

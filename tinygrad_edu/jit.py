@@ -75,6 +75,7 @@ _REAL_GENERATOR = backend.generator  # replays look the generator up through thi
 # ---- where in the user's code ----------------------------------------------------------
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_TENSOR_FILE = os.path.join(_PACKAGE_DIR, "tensor.py")
 
 
 def _user_line():
@@ -85,7 +86,25 @@ def _user_line():
     return "inside tinygrad_edu"
 
 
+# Tensor methods that read values, by how the user spelled the call: the outermost one
+# on the stack names it (Tensor.__bool__ calls .item(), but the user wrote bool(t)).
+_READERS = {
+    "__bool__": "bool() (an `if` or `while` on a tensor)",
+    "__float__": "float()",
+    "__int__": "int()",
+    "item": ".item()",
+    "tolist": ".tolist()",
+    "numpy": ".numpy()",
+    "__repr__": "printing a tensor",
+    "__array__": "numpy.asarray()",
+}
+
+
 def _data_dependent(what):
+    for frame in traceback.extract_stack()[:-1]:
+        if frame.name in _READERS and os.path.abspath(frame.filename) == _TENSOR_FILE:
+            what = _READERS[frame.name]
+            break
     return JitError(
         f"tg.jit: {what} on a value computed inside the jitted function (at "
         f"{_user_line()}). A recording replays array operations only; a Python value read "
@@ -1112,12 +1131,18 @@ def _adopting(method, recording):
     return wrapper
 
 
+_TENSOR_INIT = Tensor.__init__.__code__
+
+
 def _make_to_host(device, real):
     def to_host(array):
         if isinstance(array, Traced):
-            if device is backend.CPU:
-                return array  # the host already: NumPy's to_host is the identity
-            raise _data_dependent(f"a copy from {device.name} to the host (.numpy(), .cpu())")
+            # Tensor(host_numbers, device=d) (tg.randn on a device) hands host numbers on
+            # to d.from_host, which records the move; any other copy to the host reads
+            # the values (.numpy(), .tolist(), printing).
+            if device is backend.CPU and sys._getframe(1).f_code is _TENSOR_INIT:
+                return array
+            raise _data_dependent(f"a copy from {device.name} to the host (.numpy())")
         return real(array)
 
     return to_host
