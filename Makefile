@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test lint bench gpu-check clean
+.PHONY: demo test lint bench gpu-check browser-test clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,20 @@ test: lint
 		echo "make test changed files in the repository (tests must write to temporary folders):"; \
 		git status --short; exit 1; \
 	fi
+
+# The walkthrough page in a real browser: installs Debian's chromium and chromium-driver
+# (apt-get, as root or through sudo) when missing, then runs the browser and notebook
+# tests.  `make test` runs them too once a browser is installed, and skips them without.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser-test: $(VENV)/.installed-dev
+	@if ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; then \
+		echo "installing Debian's chromium and chromium-driver with apt-get"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium chromium-driver >/dev/null || exit $$?; \
+	fi
+	OPENBLAS_NUM_THREADS=1 HYPOTHESIS_PROFILE=ci $(PY) -m pytest \
+		tests/test_walkthrough_browser.py tests/test_notebook.py
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run.py

@@ -400,6 +400,7 @@ def bench(name, workload, repeats, batch_seconds, with_jit=False):
         "faults_tg": statistics.median(faults_tg),
         "steps": steps,
         "target": workload.TARGET,
+        "reference": reference_of(workload),
         "jit": statistics.median(times_jit) if with_jit else None,
         "jit_ratio": statistics.median(times_jit) / statistics.median(times_np)
         if with_jit
@@ -407,6 +408,11 @@ def bench(name, workload, repeats, batch_seconds, with_jit=False):
         "jit_paired": statistics.median(paired_jit) if with_jit else None,
         "jit_target": JIT_TARGETS.get(name),
     }
+
+
+def reference_of(workload):
+    """What a workload's "numpy" side is: hand-written NumPy, or (tiny-gpt) PyTorch CPU."""
+    return getattr(workload, "REFERENCE", "NumPy")
 
 
 def print_table(rows, repeats):
@@ -420,8 +426,9 @@ def print_table(rows, repeats):
         target, met = target_and_met(row["ratio"], row["target"])
         spread = f"{row['lo']:.2f}-{row['hi']:.2f}"
         faults = f"{row['faults_np']:.0f}/{row['faults_tg']:.0f}"
+        label = row["name"] if row["reference"] == "NumPy" else row["name"] + "*"
         print(
-            f"{row['name']:<13} {row['numpy'] * 1e3:>9.3f} {row['tg'] * 1e3:>9.3f} "
+            f"{label:<13} {row['numpy'] * 1e3:>9.3f} {row['tg'] * 1e3:>9.3f} "
             f"{row['ratio']:>6.2f} {target:>6} {met:>4} {row['paired']:>6.2f} "
             f"{spread:>10} {faults:>13} {row['steps']:>7} x {repeats:<3}"
         )
@@ -430,6 +437,12 @@ def print_table(rows, repeats):
     print("targets are for (1.00 = as fast as hand-written NumPy).  paired, range: median and")
     print("min-max of each tinygrad_edu batch's time over the NumPy batch run just before it;")
     print("a wide range means the machine was busy.  faults: minor page faults per step.")
+    for row in rows:
+        if row["reference"] != "NumPy":
+            print(
+                f"* {row['name']}: its 'numpy' side is the same step in {row['reference']} "
+                f"(no hand-written NumPy twin): ratio = tg / {row['reference']}."
+            )
 
 
 def print_jit_table(rows):
@@ -665,17 +678,25 @@ def main(argv=None):
     names = args.names or list(WORKLOADS)
     batch_seconds = QUICK_BATCH_SECONDS if args.quick else BATCH_SECONDS
     rows = []
-    for name in names:
+    for name in list(names):
+        why_not = getattr(WORKLOADS[name], "unavailable", lambda: None)()
+        if why_not:
+            print(f"skipping {name}: {why_not}")
+            names.remove(name)
+            continue
         rows.append(bench(name, WORKLOADS[name], args.repeats, batch_seconds, args.jit))
     print_table(rows, args.repeats)
     if args.jit:
         print_jit_table(rows)
+    # Memory and the peers are comparisons with hand-written NumPy: a workload whose
+    # reference side is another library (tracemalloc cannot see torch's tensors) sits out.
+    numpy_names = [name for name in names if reference_of(WORKLOADS[name]) == "NumPy"]
     if args.memory:
-        print_memory_table([bench_memory(name, WORKLOADS[name]) for name in names])
+        print_memory_table([bench_memory(name, WORKLOADS[name]) for name in numpy_names])
     if args.peer_names:
         # Only now: importing the peers and running them changes the process (glibc's
         # allocator adapts to what they free), and the table above must not depend on it.
-        libraries, results = bench_peers(names, args.peer_names, args.repeats, batch_seconds)
+        libraries, results = bench_peers(numpy_names, args.peer_names, args.repeats, batch_seconds)
         print_peer_table(rows, libraries, results)
     print(f"load at the end: {describe_load()}")
     if args.profile:

@@ -6,7 +6,10 @@
 2. Times the same training step written by hand in NumPy and with tinygrad_edu, in this
    process, and prints the ratio (1.00 would be as fast as hand-written NumPy).
 3. Writes the loss curve (out/loss.png, with matplotlib) and the computation graph of one
-   step (out/graph.svg, with a Graphviz renderer, else out/graph.dot) to `out/`.
+   step (out/graph.svg, with a Graphviz renderer, else out/graph.dot) to `out/`.  The graph
+   is drawn from the trained network rebuilt as an `nn.Sequential` of Linear and ReLU
+   layers (the same numbers), so each layer's ops sit in a box named after the layer,
+   laid out top to bottom to fit a notebook cell.
 
 Everything optional degrades to a printed note: no tqdm, no progress bar; no matplotlib,
 no plot; no renderer, the DOT text instead of the picture.
@@ -25,6 +28,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 import tinygrad_edu as tg  # noqa: E402
+from tinygrad_edu import nn  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import seed_network  # noqa: E402  (the article's model and data, next to this file)
@@ -92,6 +96,33 @@ def speed_ratio(steps):
     return numpy_time, tg_time, tg_time / numpy_time
 
 
+def as_sequential(weights, biases):
+    """The network as nn.Sequential(Linear, ReLU, Linear, ReLU, ..., Linear) holding the
+    same numbers.  The article's W is (inputs, outputs) and its b (1, outputs); a Linear
+    keeps weight (outputs, inputs) and bias (outputs,), and computes x @ weight.T + bias."""
+    layers = []
+    last = len(weights) - 1
+    for i, (w, b) in enumerate(zip(weights, biases)):
+        linear = nn.Linear(w.shape[0], w.shape[1])
+        linear.weight = nn.Parameter(w.numpy().T)  # a copy, in the weights' own dtype
+        linear.bias = nn.Parameter(b.numpy().reshape(-1))
+        layers.append(linear)
+        if i != last:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def graph_of_one_step(weights, biases, x, z, points=4):
+    """(loss, model): the loss of the network on the first `points` samples, computed by
+    the network as an nn.Sequential (see as_sequential), after one backward pass, so a
+    drawing shows every parameter's gradient.  Keep `model` alive while drawing: the
+    drawing names the layers (and finds the parameters) through it."""
+    model = as_sequential(weights, biases)
+    loss = 0.5 * ((model(x[:points]) - z[:points]) ** 2).mean()
+    loss.backward()  # the graph's structure outlives backward: draw it with its gradients
+    return loss, model
+
+
 def write_outputs(losses, weights, biases, x, z, out_dir):
     """The loss curve and the graph of one step into out_dir; returns the files written."""
     os.makedirs(out_dir, exist_ok=True)
@@ -113,15 +144,15 @@ def write_outputs(losses, weights, biases, x, z, out_dir):
         written.append(path)
     except ImportError:
         print('(no matplotlib: pip install "tinygrad_edu[examples]" for the loss plot)')
-    loss = 0.5 * ((seed_network.forward(weights, biases, x[:4]) - z[:4]) ** 2).mean()
-    loss.backward()  # the graph's structure outlives backward: draw it with its gradients
+    loss, model = graph_of_one_step(weights, biases, x, z)
     try:
         path = os.path.join(out_dir, "graph.svg")
-        tg.draw_graph(loss).render(path)
+        # "auto" lays this deep, narrow graph out top to bottom: it fits a notebook cell.
+        tg.draw_graph(loss, model=model, rankdir="auto").render(path)
     except (tg.RendererNotFoundError, ImportError) as error:
         path = os.path.join(out_dir, "graph.dot")
         with open(path, "w") as file:
-            file.write(tg.to_dot(loss))
+            file.write(tg.to_dot(loss, model=model, rankdir="auto"))
         print(f"(no Graphviz renderer, wrote the DOT text instead: {error})")
     written.append(path)
     return written

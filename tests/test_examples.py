@@ -12,11 +12,13 @@
 """
 
 import importlib.util
+import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy
 import pytest
 
 import tinygrad_edu as tg
@@ -60,6 +62,11 @@ HOW_TO_RUN = {
         {"args": [], "expect": f"wrote {os.path.join('out', 'graph_131.svg')}"}
         if _renderer_found()
         else {"args": [], "expect": "tinygrad_edu[viz]", "status": 1}
+    ),
+    "backprop_walkthrough.py": (
+        {"args": ["--smoke"], "expect": "walkthrough_131.html: 8 backward steps"}
+        if _renderer_found()
+        else {"args": ["--smoke"], "expect": "tinygrad_edu[viz]", "status": 1}
     ),
     # These take --smoke; listed to check a line of their output, not only that they ran.
     "function_fit_2d.py": {"args": ["--smoke"], "expect": "grid MSE with 2,000 samples"},
@@ -228,3 +235,74 @@ def test_gpu_train_on_cuda_uses_the_gpu_or_says_why_not():
     else:
         with pytest.raises(tg.DeviceError, match="cuda:0"):
             example.main(smoke=True, device="cuda")
+
+
+def test_tiny_gpt_outcomes():
+    example = load_example("tiny_gpt")
+    outcome = example.main(smoke=True)
+    # GPT-2's small initial weights: the first loss is that of a near-uniform guess.
+    assert abs(outcome["first_loss"] - outcome["uniform_loss"]) < 0.2
+    # The smoke run must already beat the best context-free model (character frequencies).
+    assert outcome["unigram_loss"] < outcome["uniform_loss"] - 0.5
+    assert outcome["final_loss"] < outcome["unigram_loss"]
+    text = example.TEXT_PATH.read_text(encoding="utf-8")
+    sample = outcome["sample"]
+    assert sample.startswith(example.PROMPT)
+    assert len(sample) == len(example.PROMPT) + example.SMOKE_SAMPLE_LENGTH
+    assert set(sample) <= set(text)
+    assert outcome["device"] == "cpu"
+
+
+def test_tiny_gpt_unigram_baseline_is_the_frequency_cross_entropy():
+    example = load_example("tiny_gpt")
+    train = numpy.array([0, 0, 0, 1])
+    held = numpy.array([1, 2])
+    # add-one counts over 3 symbols: 4, 2, 1 of 7
+    p = numpy.array([4, 2, 1]) / 7
+    train_loss, held_loss = example.unigram_losses(train, held, 3)
+    assert abs(train_loss - -(3 * math.log(p[0]) + math.log(p[1])) / 4) < 1e-12
+    assert abs(held_loss - -(math.log(p[1]) + math.log(p[2])) / 2) < 1e-12
+
+
+def test_tiny_gpt_is_reproducible_and_ties_its_weights():
+    example = load_example("tiny_gpt")
+    first = example.main(steps=3, seed=1, smoke=True)
+    second = example.main(steps=3, seed=1, smoke=True)
+    assert first["losses"] == second["losses"]
+    assert first["sample"] == second["sample"]
+    model = example.TinyGPT(10)
+    assert model.head.weight is model.tok_emb.weight
+    names = [name for name, _ in model.named_parameters()]
+    assert "tok_emb.weight" in names and "head.weight" not in names  # listed once
+
+
+def test_tiny_gpt_attention_is_causal():
+    """Changing a later character never changes the scores at earlier positions."""
+    example = load_example("tiny_gpt")
+    tg.manual_seed(0)
+    model = example.TinyGPT(12, block_size=8)
+    model.eval()
+    ids = numpy.random.default_rng(0).integers(0, 12, size=(2, 8))
+    changed = ids.copy()
+    changed[:, 5] = (changed[:, 5] + 1) % 12
+    with tg.no_grad():
+        before, after = model(tg.Tensor(ids)).numpy(), model(tg.Tensor(changed)).numpy()
+    numpy.testing.assert_array_equal(before[:, :5], after[:, :5])
+    assert not numpy.allclose(before[:, 5:], after[:, 5:])
+
+
+def test_tiny_gpt_on_cuda_uses_the_gpu_or_says_why_not():
+    example = load_example("tiny_gpt")
+    if tg.cuda_is_available():
+        assert example.main(smoke=True, device="cuda")["device"] == "cuda:0"
+    else:
+        with pytest.raises(tg.DeviceError, match="cuda:0"):
+            example.main(smoke=True, device="cuda")
+
+
+@pytest.mark.skipif(not _renderer_found(), reason="needs a Graphviz renderer")
+def test_visualize_graph_draws_an_attention_head(tmp_path):
+    result = run_script("visualize_graph.py", args=["--attention"], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    drawing = (tmp_path / "out" / "attention_head.svg").read_text()
+    assert "Softmax" in drawing and "Where" in drawing

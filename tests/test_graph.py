@@ -14,6 +14,7 @@ import inspect
 import os
 import re
 import shutil
+import subprocess
 import sys
 import sysconfig
 import xml.etree.ElementTree as ET
@@ -35,6 +36,8 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 NODE_LINE = re.compile(r"^\s*(\w+) \[(.*)\];$")
 EDGE_LINE = re.compile(r"^\s*(\w+) -> (\w+);$")
+INVISIBLE_EDGE_LINE = re.compile(r"^\s*(\w+) -> (\w+) \[style=invis\];$")  # orders boxes
+CLUSTER_LINES = ("subgraph cluster_", "label=")  # a module box and its attributes
 KEY = re.compile(r"\s*(\w+)=")
 BARE = re.compile(r"[^,\s\]]+")
 HEADER_LINES = ("digraph tinygrad_edu {", "}", "rankdir=")
@@ -85,6 +88,8 @@ def parse_dot(text):
         stripped = line.strip()
         if not stripped or stripped.startswith(HEADER_LINES):
             continue
+        if stripped.startswith(CLUSTER_LINES) or INVISIBLE_EDGE_LINE.match(line):
+            continue  # parse_clusters reads the module boxes
         edge = EDGE_LINE.match(line)
         if edge:
             edges.append((edge.group(1), edge.group(2)))
@@ -439,7 +444,7 @@ def test_drawing_after_a_plain_backward_shows_every_op_and_leaf(device):
     assert constant.startswith("c")
     assert edges == [edge for edge in edges_before if not edge[0].startswith("c")]
     for node in ops:
-        assert nodes[f"op{node.seq}"]["text"].endswith("\nsaved values freed by backward")
+        assert nodes[f"op{node.seq}"]["text"].endswith("\nsaved values\nfreed by backward")
         text = nodes[f"t{node.seq}"]["text"]
         if node is loss.grad_fn:  # the root is a live tensor: its value is drawn
             assert numbers(text, "data") == pytest.approx([loss.item()], abs=1e-3)
@@ -1022,7 +1027,7 @@ def test_visualize_graph_example_writes_svg(renderer, tmp_path, capsys):
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
     text = "\n".join(root.itertext())
     # drawn after a plain backward: every op, numbered, and the freed values marked
-    freed = ["value freed", "saved values freed by backward"]
+    freed = ["value freed", "saved values", "freed by backward"]
     for label in ["1. Sum", "6. Tanh", "8. Mul", "w0", "b1", "grad"] + freed:
         assert label in text, label
     assert [step.op for step in steps][:3] == ["Sum", "Pow", "Sub"]
@@ -1050,3 +1055,318 @@ def test_a_root_that_needs_no_gradient_is_drawn_as_a_box():
     w = tg.Tensor([1.0], requires_grad=True, name="w")
     nodes, _ = parse_dot(tg.to_dot([w * 2.0, c]))
     assert "r0" in nodes and any(key.startswith("op") for key in nodes)
+
+
+# ---- module boxes (clusters), folded repeats, layouts that fit ---------------------------
+
+
+def parse_clusters(text):
+    """{cluster id: {"label", "parent" (a cluster id or None), "members" (the node names
+    declared directly inside it)}} of to_dot's output, read by the nesting of its braces."""
+    clusters, stack = {}, []
+    for line in text.splitlines():
+        stripped = line.strip()
+        opening = re.match(r"subgraph (cluster_\w+) \{$", stripped)
+        if opening:
+            name = opening.group(1)
+            parent = stack[-1] if stack else None
+            clusters[name] = {"label": None, "parent": parent, "members": set()}
+            stack.append(name)
+        elif stripped == "}" and stack:
+            stack.pop()
+        elif stripped.startswith("label=") and stack:
+            clusters[stack[-1]]["label"] = _parse_attributes(stripped.split(";")[0])["label"]
+        elif stack and NODE_LINE.match(line) and " -> " not in line:
+            clusters[stack[-1]]["members"].add(NODE_LINE.match(line).group(1))
+    assert not stack, "unbalanced braces"
+    return clusters
+
+
+def cluster_named(clusters, label):
+    (name,) = [name for name, c in clusters.items() if c["label"] == label]
+    return name
+
+
+def op_classes(nodes, members):
+    """The op classes (from the ellipses' labels) of the op nodes in `members`."""
+    return sorted(nodes[m]["text"].split("\n")[0].split(". ")[-1] for m in members if m[:2] == "op")
+
+
+class TwoLayerNet(tg.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = tg.nn.Sequential(tg.nn.Linear(3, 4), tg.nn.ReLU(), tg.nn.Linear(4, 2))
+        self.out = tg.nn.Linear(2, 1)
+
+    def forward(self, x):
+        return self.out(self.fc(x))
+
+
+def linear_op_classes():
+    """The op classes one nn.functional.linear call records, from a graph of its own."""
+    w = tg.Tensor(np.ones((2, 3)), requires_grad=True)
+    b = tg.Tensor(np.ones(2), requires_grad=True)
+    _, ops = walk(tg.nn.functional.linear(tg.Tensor(np.ones((5, 3))), w, b))
+    return sorted(type(op).__name__ for op in ops)
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_module_calls_are_nested_clusters_with_their_ops_and_parameters(named):
+    net = TwoLayerNet()
+    loss = net(tg.Tensor(np.ones((5, 3)))).sum()
+    text = tg.to_dot(loss, model=net if named else None)
+    nodes, _ = parse_dot(text)
+    clusters = parse_clusters(text)
+    if named:  # the qualified names of named_modules(), and the class
+        labels = ["TwoLayerNet", "fc: Sequential", "fc.0: Linear", "fc.1: ReLU"]
+        labels += ["fc.2: Linear", "out: Linear"]
+    else:
+        labels = ["TwoLayerNet", "Sequential", "Linear", "ReLU", "Linear", "Linear"]
+    assert sorted(c["label"] for c in clusters.values()) == sorted(labels)
+    if not named:
+        return
+    ids = {label: cluster_named(clusters, label) for label in labels}
+    parents = {label: clusters[ids[label]]["parent"] for label in labels}
+    assert parents["TwoLayerNet"] is None
+    assert parents["fc: Sequential"] == parents["out: Linear"] == ids["TwoLayerNet"]
+    for label in ["fc.0: Linear", "fc.1: ReLU", "fc.2: Linear"]:
+        assert parents[label] == ids["fc: Sequential"]
+    # each Linear holds the ops of one linear() call and its own parameters; ReLU one Relu
+    for label, layer in [("fc.0: Linear", net.fc[0]), ("fc.2: Linear", net.fc[2])]:
+        members = clusters[ids[label]]["members"]
+        assert op_classes(nodes, members) == linear_op_classes()
+        assert {box(layer.weight), box(layer.bias)} <= members
+        assert {m for m in members if m.startswith("leaf")} == {box(layer.weight), box(layer.bias)}
+    assert op_classes(nodes, clusters[ids["fc.1: ReLU"]]["members"]) == ["Relu"]
+    assert box(net.out.weight) in clusters[ids["out: Linear"]]["members"]
+    # Sequential and the model made no op themselves; the loss's Sum is outside every box
+    assert op_classes(nodes, clusters[ids["fc: Sequential"]]["members"]) == []
+    (total,) = [key for key, n in nodes.items() if n["text"].split("\n")[0] == "Sum"]
+    assert all(total not in c["members"] for c in clusters.values())
+    # every op drawn is in exactly one box or at the top level
+    in_boxes = [m for c in clusters.values() for m in c["members"]]
+    assert len(in_boxes) == len(set(in_boxes))
+
+
+def test_graph_without_modules_has_no_clusters():
+    net = network()
+    assert "subgraph" not in tg.to_dot(net["loss"])
+
+
+def lstm_loss(steps=6, layers=1):
+    """An LSTM reading `steps` time steps of a batch of 2, and a loss on its output."""
+    tg.manual_seed(0)
+    lstm = tg.nn.LSTM(3, 4, num_layers=layers)
+    x = tg.Tensor(np.random.default_rng(0).normal(size=(steps, 2, 3)))
+    output, _ = lstm(x)
+    return (output**2).sum(), lstm
+
+
+def test_lstm_middle_time_steps_fold_into_one_note():
+    loss, lstm = lstm_loss(steps=6)
+    full = tg.to_dot(loss, model=lstm, collapse=False)
+    full_nodes, _ = parse_dot(full)
+    full_clusters = parse_clusters(full)
+    step_labels = [f"time step {t}" for t in range(6)]
+    for label in step_labels:  # collapse=False: every step is drawn, each in its own box
+        assert clusters_parent_label(full_clusters, label) == "LSTM"
+    per_step = [
+        op_classes(full_nodes, full_clusters[cluster_named(full_clusters, label)]["members"])
+        for label in step_labels
+    ]
+    assert all(classes == per_step[0] for classes in per_step)
+    assert "Sigmoid" in per_step[0] and "fold" not in full
+    k = len(per_step[0])
+
+    text = tg.to_dot(loss, model=lstm)  # collapse=True is the default
+    nodes, edges = parse_dot(text)
+    clusters = parse_clusters(text)
+    labels = {c["label"] for c in clusters.values()}
+    assert labels == {"LSTM", "time step 0", "time step 5"}
+    (note,) = [key for key in nodes if key.startswith("fold")]
+    assert nodes[note]["label"] == f"... 4 more time steps ({k} ops each)"
+    assert note in clusters[cluster_named(clusters, "LSTM")]["members"]
+    full_ops = [key for key in full_nodes if key.startswith("op")]
+    ops = [key for key in nodes if key.startswith("op")]
+    assert len(ops) == len(full_ops) - 4 * k
+    # the steps before and after the note connect to it: step 0's state goes in, step 5 reads it
+    first = clusters[cluster_named(clusters, "time step 0")]["members"]
+    last = clusters[cluster_named(clusters, "time step 5")]["members"]
+    assert any(tail in first for tail, head in edges if head == note)
+    assert any(head in last for tail, head in edges if tail == note)
+    # the LSTM's parameters sit in its box, not in a step's
+    for param in lstm.parameters():
+        assert box(param) in clusters[cluster_named(clusters, "LSTM")]["members"]
+    # nothing is drawn twice and no edge points at a box that is not drawn
+    assert all(tail in nodes and head in nodes for tail, head in edges)
+
+
+def clusters_parent_label(clusters, label):
+    parent = clusters[cluster_named(clusters, label)]["parent"]
+    return clusters[parent]["label"] if parent else None
+
+
+def test_two_layer_lstm_steps_fold_per_layer():
+    loss, lstm = lstm_loss(steps=4, layers=2)
+    text = tg.to_dot(loss, model=lstm)
+    labels = {c["label"] for c in parse_clusters(text).values()}
+    expected = {"LSTM"} | {f"layer {i}, time step {t}" for i in (0, 1) for t in (0, 3)}
+    assert labels == expected
+    assert text.count("... 2 more time steps") == 2
+
+
+def test_a_module_called_in_a_loop_folds():
+    tg.manual_seed(0)
+    block = tg.nn.Sequential(tg.nn.Linear(3, 3), tg.nn.Tanh())
+    h = tg.Tensor(np.ones((2, 3)))
+    for _ in range(5):
+        h = block(h)
+    loss = h.sum()
+    full = tg.to_dot(loss, model=block, collapse=False)
+    assert [c["label"] for c in parse_clusters(full).values()].count("Sequential") == 5
+    text = tg.to_dot(loss, model=block)
+    nodes, _ = parse_dot(text)
+    clusters = parse_clusters(text)
+    assert [c["label"] for c in clusters.values()].count("Sequential") == 2
+    k = len(linear_op_classes()) + 1  # one linear call and one Tanh per call
+    (note,) = [key for key in nodes if key.startswith("fold")]
+    assert nodes[note]["label"] == f"... 3 more calls of Sequential ({k} ops each)"
+    # the parameters are drawn once, in the first call's Linear box
+    first_linear = [name for name, c in clusters.items() if c["label"] == "0: Linear"][0]
+    assert box(block[0].weight) in clusters[first_linear]["members"]
+    assert sum(key.startswith("leaf") for key in nodes) == 2
+
+
+def test_calls_with_different_ops_do_not_fold():
+    tg.manual_seed(0)
+    layer = tg.nn.Linear(3, 3)
+    h = tg.Tensor(np.ones((2, 3)))
+    for _ in range(4):
+        h = layer(h)
+        h = h.tanh()  # an op between the calls, outside them: not a repeat of calls alone
+    text = tg.to_dot(h.sum(), model=layer)
+    assert "fold" not in text
+    assert [c["label"] for c in parse_clusters(text).values()].count("Linear") == 4
+
+
+def rankdir_of(text):
+    (line,) = [line for line in text.splitlines() if line.strip().startswith("rankdir=")]
+    return line.strip()[len("rankdir=") : -1]
+
+
+def test_auto_rankdir_is_top_to_bottom_for_deep_graphs_and_left_to_right_for_wide_ones():
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    deep = x
+    for _ in range(10):
+        deep = deep.tanh()
+    assert rankdir_of(tg.to_dot(deep, rankdir="auto")) == "TB"
+    leaves = [tg.Tensor([float(i)], requires_grad=True) for i in range(12)]
+    wide = tg.stack([leaf.exp() for leaf in leaves])  # 12 side by side, 5 levels deep
+    assert rankdir_of(tg.to_dot(wide, rankdir="auto")) == "LR"
+    assert rankdir_of(tg.to_dot(deep)) == "LR"  # the default stays left to right
+    assert rankdir_of(tg.to_dot(wide, rankdir="TB")) == "TB"
+    assert tg.draw_graph(deep, rankdir="auto").source == tg.to_dot(deep, rankdir="auto")
+
+
+def svg_width(svg):
+    """The width of an SVG picture in pt, from its root element."""
+    width = ET.fromstring(svg).get("width")
+    assert width.endswith("pt"), width
+    return float(width[:-2])
+
+
+def test_demo_graph_is_boxed_by_layer_fits_a_notebook_and_renders(monkeypatch):
+    monkeypatch.setattr(graph, "find_renderer", graphviz_pure)
+    example = load_example("visualize_graph")
+    demo = load_example("demo")
+    seed_network = load_example("seed_network")
+    inputs, targets = seed_network.make_data(seed=0)
+    weights, biases = seed_network.init_parameters()
+    x, z = tg.Tensor(inputs), tg.Tensor(targets)
+    loss, model = demo.graph_of_one_step(weights, biases, x, z)
+    functional = 0.5 * ((seed_network.forward(weights, biases, x[:4]) - z[:4]) ** 2).mean()
+    assert loss.item() == pytest.approx(functional.item(), rel=1e-12)  # the same network
+    for linear, w, b in zip(model[::2], weights, biases):
+        np.testing.assert_array_equal(linear.weight.numpy(), w.numpy().T)
+        np.testing.assert_array_equal(linear.bias.numpy(), b.numpy().reshape(-1))
+    drawing = example.demo_drawing()
+    labels = [c["label"] for c in parse_clusters(drawing.source).values()]
+    assert labels == ["Sequential", "0: Linear", "1: ReLU", "2: Linear", "3: ReLU"] + [
+        "4: Linear",
+        "5: ReLU",
+        "6: Linear",
+    ]
+    assert rankdir_of(drawing.source) == "TB"
+    assert svg_width(drawing.pipe()) <= 750
+
+
+def test_lstm_graph_is_boxed_folded_fits_a_notebook_and_renders(monkeypatch):
+    monkeypatch.setattr(graph, "find_renderer", graphviz_pure)
+    example = load_example("visualize_graph")
+    char_rnn = load_example("char_rnn")
+    drawing = example.lstm_drawing()
+    clusters = parse_clusters(drawing.source)
+    labels = {c["label"] for c in clusters.values()}
+    last = char_rnn.SEQ_LEN - 1
+    assert labels == {
+        "CharLSTM",
+        "embedding: Embedding",
+        "lstm: LSTM",
+        "time step 0",
+        f"time step {last}",
+        "head: Linear",
+    }
+    assert f"... {last - 1} more time steps" in drawing.source
+    assert svg_width(drawing.pipe()) <= 750
+
+
+def test_visualize_graph_writes_the_demo_and_lstm_drawings_into_out(tmp_path):
+    script = EXAMPLES / "visualize_graph.py"
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+    env["PATH"] = os.path.dirname(graphviz_pure()) + os.pathsep + env.get("PATH", "")
+    result = subprocess.run(
+        [sys.executable, str(script), "--demo", "--lstm"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert files_in(tmp_path) == {
+        "out/graph_131.svg": "svg",
+        "out/graph_demo.svg": "svg",
+        "out/graph_lstm.svg": "svg",
+    }
+
+
+def test_small_intermediate_gradients_are_shown_as_numbers(device):
+    x = tg.Tensor([0.5, -1.0], requires_grad=True, device=device)
+    w = tg.Tensor([2.0, 0.25], requires_grad=True, device=device)
+    z = x * w
+    y = z.tanh()
+    tripled = tg.Tensor(np.ones((3, 4)), requires_grad=True, device=device) * 3.0
+    loss = (y * y).sum() + tripled.sum()
+    with tg.trace_backward() as steps:
+        loss.backward()
+    nodes, _ = parse_dot(tg.to_dot(loss, steps=steps))
+    z_values = np.array([0.5 * 2.0, -1.0 * 0.25])
+    y_values = np.tanh(z_values)
+    grad_y = 2 * y_values  # d(sum y^2)/dy
+    grad_z = grad_y * (1 - y_values**2)  # through tanh
+    assert numbers(node_of(nodes, y)["text"], "grad") == pytest.approx(grad_y, abs=1e-3)
+    assert numbers(node_of(nodes, z)["text"], "grad") == pytest.approx(grad_z, abs=1e-3)
+    (step,) = [s for s in steps if s.node is y.grad_fn]
+    np.testing.assert_allclose(step.grad_values, grad_y, rtol=1e-6)
+    assert isinstance(step.grad_values, np.ndarray)  # a host copy, whatever the device
+    (large,) = [s for s in steps if s.op == "Mul" and s.out_shape == (3, 4)]
+    assert large.grad_values is None  # more than 8 elements: only the norm is kept
+    assert "grad |g|=" in node_of(nodes, tripled)["text"]  # 12 elements: the norm
+
+
+def test_a_numpy_scalar_gradient_is_kept_as_a_small_array():
+    # Some ops hand on NumPy scalars (0-d results) rather than arrays: kept all the same.
+    x = tg.Tensor([1.0, 2.0], requires_grad=True)
+    node = x.sum().grad_fn
+    step = graph.BackwardStep(1, node, np.float32(1.5), (np.ones(2),))
+    assert isinstance(step.grad_values, np.ndarray) and step.grad_values.tolist() == 1.5

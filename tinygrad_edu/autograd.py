@@ -42,6 +42,7 @@ same code runs on Tensors and `xp` is the Tensor class (`xp.exp(x)` is then
 One formula per op serves both.
 """
 
+import collections
 import gc
 import itertools
 import operator
@@ -665,3 +666,16 @@ def host_function(func):
     wrapper.__doc__ = func.__doc__
     wrapper.__wrapped__ = func
     return wrapper
+
+
+# ---- where ops were made: module calls and time steps (drawings group ops by them) ----
+
+# One entry per nn.Module call (Module.__call__) and per time step of nn.RNN / nn.LSTM:
+# (weak reference to the module, first seq, end seq, step), step None for a module call
+# and (layer, t) for a time step.  Every node whose `seq` lies in [first, end) was made
+# during that call, the innermost entry being the one that made it.  Two counter reads per
+# call and nothing per op: `apply` stays as fast as before.  Bounded: the oldest entries
+# drop out, so a long training run costs no memory; a graph made more than SCOPE_LOG_SIZE
+# calls ago draws without its module boxes.  graph.to_dot reads it.
+SCOPE_LOG_SIZE = 20_000
+SCOPES = collections.deque(maxlen=SCOPE_LOG_SIZE)

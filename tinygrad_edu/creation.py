@@ -91,3 +91,38 @@ def randn(*shape, device=None, dtype=None, requires_grad=False):
     device = backend.get_device(device)
     values = backend.generator(device).standard_normal(shape)
     return _make(lambda xp, dt: values.astype(dt), device, dtype, requires_grad)
+
+
+def full_like(t, fill_value, device=None, dtype=None, requires_grad=False):
+    return full(
+        t.shape,
+        fill_value,
+        device=device or t.device,
+        dtype=dtype or t.dtype,
+        requires_grad=requires_grad,
+    )
+
+
+def linspace(start, end, steps, device=None, dtype=None, requires_grad=False):
+    """`steps` evenly spaced values from start to end, both included (numpy.linspace)."""
+    if int(steps) < 0:
+        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+    values = numpy.linspace(start, end, int(steps))  # made on the host, moved by Tensor
+    return _make(lambda xp, dt: values.astype(dt), device, dtype, requires_grad)
+
+
+def randint(low, high=None, size=None, device=None, dtype=None, requires_grad=False):
+    """Integers drawn uniformly from [low, high) (int64), as torch.randint: randint(high,
+    size) or randint(low, high, size).  From the seeded generator, as rand and randn."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    if high is None:  # randint(high, size=...)
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint: size is required, as in torch.randint(low, high, size)")
+    if high <= low:
+        raise ValueError(f"randint: need low < high, got low={low}, high={high}")
+    shape = _shape((size,) if isinstance(size, int) else (size,))
+    device = backend.get_device(device)
+    values = backend.generator(device).integers(low, high, size=shape)
+    return _make(lambda xp, dt: values.astype(dt), device, dtype or numpy.int64, requires_grad)

@@ -5,7 +5,11 @@
   class, parameters such as `axes`, and what it keeps for backward), one box per value
   an op made (its name, or shape and dtype; its numbers when small and still held; the
   gradient when known), one box per leaf (parameters shaded, with their gradients), a
-  dashed box per constant an op keeps; edges in data-flow direction.
+  dashed box per constant an op keeps; edges in data-flow direction.  The ops of each
+  `nn.Module` call sit in a box (a cluster) named after the module, nested as the calls
+  were; repeated calls (an RNN's time steps) fold into one note between the first and
+  the last (`_ScopeTree`, from the log in `autograd.SCOPES`).  `rankdir="auto"` lays deep
+  graphs out top to bottom.
 - `draw_graph(t, ...)`: the same as a `graphviz.Source` that shows inline in Jupyter
   (SVG) and renders with a system Graphviz `dot` or the pip-installable `graphviz-pure`
   (`pip install "tinygrad_edu[viz]"`), whichever is installed.  `render`, `view`, `pipe`
@@ -20,10 +24,12 @@ structure outlives backward, so a graph draws the same before and after a plain
 (`retain_graph=True` keeps them); a value no op ever kept says "value not kept".
 """
 
+import bisect
 import collections
 import functools
 import html
 import math
+import operator
 import os
 import shutil
 import subprocess
@@ -59,10 +65,30 @@ def _stats(value):
     )
 
 
+def _small_copy(value, limit=SMALL):
+    """A host copy of an array or Tensor with at most `limit` elements, else None."""
+    data = value.data if isinstance(value, autograd.STATE.tensor_type) else value
+    if isinstance(data, numpy.generic):  # NumPy's 0-d results
+        data = numpy.asarray(data)
+    if data.size > limit:
+        return None
+    return numpy.array(backend.to_numpy(data), copy=True)
+
+
 class BackwardStep:
     """One step of the backward pass: the op `node` turned `grad_out` into `grads_in`."""
 
-    __slots__ = ("number", "op", "node", "in_shapes", "out_shape", "grad_out", "grads_in", "leaves")
+    __slots__ = (
+        "number",
+        "op",
+        "node",
+        "in_shapes",
+        "out_shape",
+        "grad_out",
+        "grads_in",
+        "leaves",
+        "grad_values",
+    )
 
     def __init__(self, number, node, grad, grads_in):
         self.number = number
@@ -71,6 +97,9 @@ class BackwardStep:
         self.in_shapes = input_shapes(node)
         self.out_shape = node.shape
         self.grad_out = _stats(grad)
+        # A small gradient is kept itself (a host copy, so later steps cannot change it):
+        # drawings print its numbers, not only its norm.  None when it is larger.
+        self.grad_values = _small_copy(grad)
         self.grads_in = [None if g is None else _stats(g) for g in grads_in]
         # (name, shape, gradient stats) of the leaves this step passed a gradient to
         self.leaves = [
@@ -233,7 +262,7 @@ def _ever_kept(ops):
 def _kept(node):
     """What an op node keeps for backward ("out, y"), or that backward freed it."""
     if node.saved is None:
-        return "saved values freed by backward"
+        return "saved values\nfreed by backward"  # two short lines: a narrower ellipse
     names = autograd.ARGUMENT_NAMES
     kept = [names[i] if i < len(names) else f"input {i - 1}" for i in range(len(node.saved))]
     kept = [name for name, value in zip(kept, node.saved) if autograd.is_array(value)]
@@ -252,6 +281,257 @@ def _grad_color(norm, lo, hi):
     return f"#{red:02x}{other:02x}{other:02x}"
 
 
+# ---- module boxes and folded repeats -----------------------------------------------
+
+
+class _Scope:
+    """One module call or RNN time step that made some of the drawn ops (autograd.SCOPES)."""
+
+    __slots__ = (
+        "module",  # the module called (for a time step: the RNN / LSTM), None at the top
+        "start",  # the first creation number (seq) of the call
+        "end",  # one past its last
+        "step",  # (layer, t) for a time step, None for a module call
+        "parent",
+        "children",  # the calls made inside it, in order
+        "ops",  # the op nodes it made itself (not inside a child call)
+        "items",  # (seq, op class name, node) of every op made inside it, in order
+        "number",  # its cluster's number in the DOT text
+        "hidden",  # folded into a note
+    )
+
+    def __init__(self, module, start, end, step):
+        self.module = module
+        self.start = start
+        self.end = end
+        self.step = step
+        self.parent = None
+        self.children = []
+        self.ops = []
+        self.items = []
+        self.number = 0
+        self.hidden = False
+
+    def kind(self):
+        """What must match for two neighbouring calls to fold together."""
+        if self.step is not None:
+            return ("time step", id(self.module), self.step[0])
+        return ("call", type(self.module))
+
+
+class _ScopeTree:
+    """Which module call (or time step) made each op, from the log `Module.__call__` and
+    the RNN layers keep (autograd.SCOPES): an op whose `seq` lies in a call's interval was
+    made inside it, the innermost interval winning.  The calls nest as their intervals do.
+
+    Built with a sweep over the ops and the calls sorted by creation number (no recursion);
+    calls that made none of the drawn ops are dropped.
+    """
+
+    def __init__(self, ops, model):
+        self.root = _Scope(None, -1, math.inf, None)
+        self.scope_of = {}  # op node -> the innermost call that made it (None: top level)
+        self.notes = []  # (scope, name, text) of the notes standing for folded calls
+        self.names = {}  # id(module) -> its qualified name in `model`
+        if model is not None:
+            self.names = {id(module): name for name, module in model.named_modules()}
+        ordered = sorted(ops, key=_creation_number)
+        self.scopes = self._read_log(ordered)
+        stack = [self.root]
+        position = 0
+        for node in ordered:
+            while position < len(self.scopes) and self.scopes[position].start <= node.seq:
+                scope = self.scopes[position]
+                position += 1
+                while stack[-1].end <= scope.start:  # calls that ended before this one began
+                    stack.pop()
+                scope.parent = stack[-1]
+                stack.append(scope)
+            while stack[-1].end <= node.seq:
+                stack.pop()
+            stack[-1].ops.append(node)
+        # Children after parents in `scopes` (sorted by start, outer first): walking it
+        # backwards hands each call's ops up to its parent before the parent is used.
+        for scope in reversed(self.scopes):
+            scope.items.extend((node.seq, type(node).__name__, node) for node in scope.ops)
+            scope.items.sort(key=_first)
+            if scope.items and scope.parent is not None:
+                scope.parent.items.extend(scope.items)
+        self.root.items.extend((node.seq, type(node).__name__, node) for node in self.root.ops)
+        self.root.items.sort(key=_first)
+        self.scopes = [scope for scope in self.scopes if scope.items]
+        self.seqs = {
+            scope: [item[0] for item in scope.items] for scope in [self.root, *self.scopes]
+        }
+        for number, scope in enumerate(self.scopes):
+            scope.number = number
+            scope.parent.children.append(scope)
+            for node in scope.ops:
+                self.scope_of[node] = scope
+        self.owner = {}  # id(parameter) -> the first call of the module that holds it
+        for scope in self.scopes:
+            if scope.step is None:
+                for param in scope.module._parameters.values():
+                    if param is not None:
+                        self.owner.setdefault(id(param), scope)
+
+    @staticmethod
+    def _read_log(ordered):
+        """The logged calls that overlap the ops' creation numbers, outer calls first."""
+        if not ordered:
+            return []
+        first, last = ordered[0].seq, ordered[-1].seq
+        scopes = []
+        for ref, start, end, step in list(autograd.SCOPES):
+            if end <= first or start > last:
+                continue
+            module = ref()
+            if module is not None:  # a module the program dropped has no name to show
+                scopes.append(_Scope(module, start, end, step))
+        scopes.sort(key=_outer_first)
+        return scopes
+
+    def fold(self):
+        """Replace the middle ones of each run of three or more neighbouring calls of the
+        same kind that made the same ops (in the same order) by one note.  Returns
+        {op node: the note's name} for every op of a folded call."""
+        folded = {}
+        for parent in [self.root, *self.scopes]:  # parents before their children
+            if parent.parent is not None and parent.parent.hidden:
+                parent.hidden = True
+            if parent.hidden:
+                continue
+            direct = [node.seq for node in parent.ops]  # sorted: ops are visited in order
+            run = []
+            for child in [*parent.children, None]:  # None ends the last run
+                if run and child is not None and self._same(run[-1], child, direct):
+                    run.append(child)
+                    continue
+                if len(run) >= 3:
+                    self._fold_run(parent, run, folded)
+                run = [child]
+        return folded
+
+    @staticmethod
+    def _same(before, after, direct):
+        """Whether `after` repeats `before` right after it (no op of the parent between)."""
+        if before.kind() != after.kind():
+            return False
+        if [item[1] for item in before.items] != [item[1] for item in after.items]:
+            return False
+        between = bisect.bisect_left(direct, after.start) - bisect.bisect_left(direct, before.end)
+        return between == 0
+
+    def _fold_run(self, parent, run, folded):
+        middle = run[1:-1]
+        name = f"fold{len(self.notes)}"
+        count = len(run[0].items)
+        if run[0].step is not None:
+            what = "time steps"
+        else:
+            what = f"calls of {type(run[0].module).__name__}"
+        text = f"... {len(middle)} more {what} ({count} ops each)"
+        self.notes.append((parent if parent is not self.root else None, name, text))
+        for scope in middle:
+            scope.hidden = True
+            for item in scope.items:
+                folded[item[2]] = name
+
+    def place_of_leaf(self, leaf):
+        """The box a parameter is drawn in: its module's first call (or the nearest box
+        around it that is drawn), None (the top level) for any other leaf."""
+        scope = self.owner.get(id(leaf.variable)) if leaf.variable is not None else None
+        while scope is not None and scope.hidden:
+            scope = scope.parent
+        return None if scope is self.root else scope
+
+    def order_edges(self, drawn, folded, leaf_places):
+        """Invisible edges that keep the boxes of one parent in call order, one below the
+        other (or beside, left to right): from the value made last before a box begins (or
+        the note standing for it) to the nodes in the box that nothing made inside it leads
+        to (its parameters, and its ops whose inputs all come from outside), which
+        Graphviz would otherwise float up beside earlier boxes and so widen the picture.
+        drawn: the op nodes drawn in full; folded: {op node: its note}."""
+        entries = {}  # scope -> names of the nodes through which the box is entered
+        for name, scope in leaf_places.items():
+            if scope is not None:
+                entries.setdefault(scope, []).append(name)
+        for node in drawn:
+            scope = self.scope_of.get(node)
+            if scope is not None and not any(
+                isinstance(next_node, autograd.Function) and next_node.seq >= scope.start
+                for next_node in node.next_nodes
+            ):
+                entries.setdefault(scope, []).append(f"op{node.seq}")
+        edges = []
+        for scope in self.scopes:
+            if scope.hidden or scope not in entries:
+                continue
+            before = None  # the last thing drawn in the parent before this box
+            items = scope.parent.items
+            position = bisect.bisect_left(self.seqs[scope.parent], scope.start)
+            while position > 0 and before is None:  # skips ops cut off by max_ops
+                position -= 1
+                node = items[position][2]
+                if node in folded:
+                    before = folded[node]
+                elif node in drawn:
+                    before = f"t{node.seq}"
+            if before is not None:
+                edges += [(before, name) for name in entries[scope]]
+        return edges
+
+    def label(self, scope):
+        if scope.step is not None:
+            layer, t = scope.step
+            if getattr(scope.module, "num_layers", 1) > 1:
+                return f"layer {layer}, time step {t}"
+            return f"time step {t}"
+        name = self.names.get(id(scope.module))
+        kind = type(scope.module).__name__
+        return f"{name}: {kind}" if name else kind
+
+    def dot_lines(self, decls):
+        """The node lines in `decls` ((scope or None, line)), each inside the nested
+        `subgraph cluster_N` blocks of its calls; boxes with nothing drawn are left out."""
+        by_scope = {}
+        for scope, line in decls:
+            by_scope.setdefault(scope, []).append(line)
+        used = set()
+        for scope in by_scope:
+            while scope is not None and scope is not self.root and scope not in used:
+                used.add(scope)
+                scope = scope.parent
+        lines = list(by_scope.get(None, ()))
+        todo = [s for s in reversed(self.root.children) if s in used]
+        depth = {}
+        while todo:  # an explicit stack: a closing brace is pushed under the children
+            scope = todo.pop()
+            if isinstance(scope, str):
+                lines.append(scope)
+                continue
+            level = depth[scope] = depth.get(scope.parent, 0) + 1
+            pad = "  " * level
+            style = "dashed,rounded" if scope.step is not None else "rounded"
+            lines.append(f"{pad}subgraph cluster_{scope.number} {{")
+            lines.append(
+                f'{pad}  label={_quote(self.label(scope))}; style="{style}"; color="#7f8c9b"; '
+                'fontname="Helvetica"; fontsize=11; labeljust=l;'
+            )
+            lines += [pad + line for line in by_scope.get(scope, ())]
+            todo.append(f"{pad}}}")
+            todo += [s for s in reversed(scope.children) if s in used]
+        return lines
+
+
+_creation_number = operator.attrgetter("seq")
+_first = operator.itemgetter(0)
+
+
+def _outer_first(scope):
+    return (scope.start, -scope.end)
+
+
 def to_dot(
     t,
     show_data=True,
@@ -260,19 +540,37 @@ def to_dot(
     steps=None,
     color_by_grad=False,
     max_ops=MAX_OPS,
+    model=None,
+    collapse=True,
 ):
     """The graph that produced Tensor `t` (or a list of Tensors) as DOT text.
 
+    rankdir: "LR" (left to right), "TB" (top to bottom), or "auto": "TB" when the graph
+    is deeper (its longest path) than wide (the most nodes side by side), else "LR".
     steps: a trace from `trace_backward`; ops are then numbered in backward order and
     intermediate gradients come from the trace.  color_by_grad: shade tensors by the
     size of their gradient.  max_ops: beyond this many ops only the ops nearest the
     output are drawn, with one node saying how many were left out.
+    The ops each `nn.Module` call made are drawn in a box labelled with the module's class
+    (nested as the calls were; a parameter sits in its module's box); model: the model,
+    whose `named_modules()` names add the qualified name ("lstm: LSTM").
+    collapse: where consecutive calls (an RNN's time steps, a module called in a loop) made
+    the same ops, draw the first and the last and one note for those between (False: all).
     """
     roots = list(t) if isinstance(t, (list, tuple)) else [t]
     nodes = _collect(roots)
     ops = [n for n in nodes if isinstance(n, autograd.Function)]
-    drawn_ops = ops[:max_ops]
-    hidden = len(ops) - len(drawn_ops)
+    leaves = [n for n in nodes if type(n) is autograd.AccumulateGrad]
+    tree = _ScopeTree(ops, model)
+    folded = tree.fold() if collapse else {}  # op node -> the note drawn in its place
+    drawn_ops, count = [], 0  # the ops drawn (and folded ones, for their edges)
+    for node in ops:
+        if node not in folded:
+            if count == max_ops:
+                break
+            count += 1
+        drawn_ops.append(node)
+    hidden = len(ops) - len(folded) - count
     # Boxes are named by creation number: t17 for the value op17 made, leaf5 for a leaf.
     # The same script gives the same text (a drawing committed to git changes only when
     # the graph does), unlike names made from id().
@@ -281,11 +579,12 @@ def to_dot(
     ever_kept = _ever_kept(ops)
     step_of = {}
     grad_of = {}  # node -> gradient stats of its output, from the trace
+    grad_values_of = {}  # node -> its output's gradient itself, when small
     if steps is not None:
         for step in steps:
             step_of[step.node] = step.number
             grad_of[step.node] = step.grad_out
-    leaves = [n for n in nodes if type(n) is autograd.AccumulateGrad]
+            grad_values_of[step.node] = getattr(step, "grad_values", None)
     alive = [n.variable for n in leaves if n.variable is not None]
 
     norms = [s[0] for s in grad_of.values() if s]
@@ -294,15 +593,13 @@ def to_dot(
     lo, hi = (min(logs), max(logs)) if logs else (0.0, 1.0)
     colors = (color_by_grad, lo, hi)
 
-    lines = [
-        "digraph tinygrad_edu {",
-        f"  rankdir={rankdir};",
-        '  node [fontname="Helvetica", fontsize=10];',
-        '  edge [color="#555555"];',
-    ]
+    # Every node's DOT line goes to the box (scope) it is drawn in, None for the top level;
+    # edges are (tail, head) names, written after all the nodes.
+    decls = []
+    edges = []
     for number, r in enumerate(r for r in roots if not r.requires_grad):  # no graph at all
         rows = _tensor_rows(r, r.name, r.data if show_data else None, None, None)
-        lines.append(_box(f"r{number}", rows, False, None, None, colors))
+        decls.append((None, _box(f"r{number}", rows, False, None, None, colors)))
     drawn_leaves = set()
     for node in drawn_ops:
         for next_node in node.next_nodes:
@@ -313,13 +610,14 @@ def to_dot(
         if leaf not in drawn_leaves:
             continue
         x = leaf.variable
+        place = tree.place_of_leaf(leaf)
         if x is None:  # the graph holds leaves weakly: this one the program has dropped
             rows = _tensor_rows(leaf, f"{leaf.shape} (dropped)", None, None, None)
-            lines.append(_box(f"leaf{leaf.seq}", rows, True, None, None, colors))
+            decls.append((place, _box(f"leaf{leaf.seq}", rows, True, None, None, colors)))
             continue
         grad = x._grad if show_grad else None
         rows = _tensor_rows(x, x.name, x.data if show_data else None, grad, None)
-        lines.append(_box(f"leaf{leaf.seq}", rows, True, grad, None, colors))
+        decls.append((place, _box(f"leaf{leaf.seq}", rows, True, grad, None, colors)))
     constants = {}  # id(array) -> the name of its box
     drawn = set(drawn_ops)
     for node in drawn_ops:  # values made by ops left out of a shortened drawing
@@ -327,26 +625,36 @@ def to_dot(
             if isinstance(edge_end, autograd.Function) and edge_end not in drawn:
                 drawn.add(edge_end)
                 rows = _tensor_rows(edge_end, None, values.get(edge_end), None, None)
-                lines.append(_box(f"t{edge_end.seq}", rows, False, None, None, colors))
+                decls.append((None, _box(f"t{edge_end.seq}", rows, False, None, None, colors)))
     for node in drawn_ops:
+        op = f"op{node.seq}"
+        if node in folded:  # drawn as its note: only the edges into it, which lead there
+            for next_node in node.next_nodes:
+                if type(next_node) is autograd.AccumulateGrad:
+                    edges.append((f"leaf{next_node.seq}", op))
+                elif next_node is not None:
+                    edges.append((f"t{next_node.seq}", op))
+            continue
+        place = tree.scope_of.get(node)
         root = root_of.get(node)
         value = root.data if root is not None else values.get(node)
         grad = root._grad if root is not None and show_grad else None
         stats = grad_of.get(node) if show_grad else None
+        grad_values = grad_values_of.get(node) if show_grad else None
         name = root.name if root is not None else autograd.NAMES.get(node)
-        rows = _tensor_rows(node, name, value if show_data else None, grad, stats)
+        rows = _tensor_rows(node, name, value if show_data else None, grad, stats, grad_values)
         if value is None and show_data and root is None:
             rows.append("<i>value freed</i>" if node in ever_kept else "<i>value not kept</i>")
-        lines.append(_box(f"t{node.seq}", rows, False, grad, stats, colors))
+        decls.append((place, _box(f"t{node.seq}", rows, False, grad, stats, colors)))
         params = _op_params(node)
         number = step_of.get(node)
         text = (f"{number}. " if number is not None else "") + type(node).__name__
         if params:
             text += "\n" + params
         text += "\n" + _kept(node)
-        label = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        op = f"op{node.seq}"
-        lines.append(f'  {op} [shape=ellipse, style=filled, fillcolor="#fff3c4", label="{label}"];')
+        # No margin: an ellipse already leaves room around its text (and is narrower so).
+        style = 'shape=ellipse, margin="0,0", style=filled, fillcolor="#fff3c4"'
+        decls.append((place, f"  {op} [{style}, label={_quote(text)}];"))
         saved = node.saved or ()
         for position, next_node in enumerate(node.next_nodes):
             if next_node is None:  # a constant: drawn only where the op kept its value
@@ -358,22 +666,89 @@ def to_dot(
                     const = constants[id(value)] = f"c{len(constants)}"
                     rows = _tensor_rows(value, "constant", value if show_data else None, None, None)
                     style = 'shape=box, style="dashed,rounded"'
-                    lines.append(f"  {const} [{style}, label={_html(rows)}];")
-                lines.append(f"  {const} -> {op};")
+                    decls.append((place, f"  {const} [{style}, label={_html(rows)}];"))
+                edges.append((const, op))
             elif type(next_node) is autograd.AccumulateGrad:
-                lines.append(f"  leaf{next_node.seq} -> {op};")
+                edges.append((f"leaf{next_node.seq}", op))
             else:
-                lines.append(f"  t{next_node.seq} -> {op};")
-        lines.append(f"  {op} -> t{node.seq};")
+                edges.append((f"t{next_node.seq}", op))
+        edges.append((op, f"t{node.seq}"))
+    for place, name, text in tree.notes:
+        style = 'shape=note, style=filled, fillcolor="#eeeeee"'
+        decls.append((place, f"  {name} [{style}, label={_quote(text)}];"))
     if hidden:
-        lines.append(f'  more [shape=note, label="... {hidden} more ops not drawn"];')
+        decls.append((None, f'  more [shape=note, label="... {hidden} more ops not drawn"];'))
+    leaf_places = {}
+    for place, line in decls:
+        name = line.split(" ", 3)[2]
+        if name.startswith("leaf"):
+            leaf_places[name] = place
+    drawn_in_full = {node for node in drawn_ops if node not in folded}
+    order = tree.order_edges(drawn_in_full, folded, leaf_places)
+    # A folded op's box and ellipse are both its note; edges inside one note go.
+    redirect = {}
+    for node, note in folded.items():
+        redirect[f"op{node.seq}"] = note
+        redirect[f"t{node.seq}"] = note
+    edge_lines, seen = [], set()
+    for tail, head in edges:
+        if tail in redirect or head in redirect:  # one edge per pair at a note
+            tail, head = redirect.get(tail, tail), redirect.get(head, head)
+            if tail == head or (tail, head) in seen:
+                continue
+        seen.add((tail, head))
+        edge_lines.append(f"  {tail} -> {head};")  # a value used twice keeps its two edges
+    if rankdir == "auto":
+        rankdir = _auto_rankdir([line.split(" ", 3)[2] for _, line in decls], seen)
+    lines = [
+        "digraph tinygrad_edu {",
+        f"  rankdir={rankdir};",
+        "  graph [nodesep=0.12];",  # nodes side by side closer: wide graphs fit a page
+        '  node [fontname="Helvetica", fontsize=10];',
+        '  edge [color="#555555"];',
+    ]
+    lines += tree.dot_lines(decls)
+    lines += edge_lines
+    lines += [f"  {tail} -> {head} [style=invis];" for tail, head in order]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _tensor_rows(x, name, value, grad, grad_stats):
+def _quote(text):
+    """`text` as a quoted DOT string (newlines become line breaks)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _auto_rankdir(names, edges):
+    """Top to bottom ("TB") when the drawing is deeper (nodes on its longest path) than
+    wide (the most nodes on one level, a node's level being the length of the longest path
+    into it), else "LR".  Levels are found in order of readiness (a queue, no recursion)."""
+    level = dict.fromkeys(names, 0)
+    waiting = dict.fromkeys(names, 0)  # edges into each node not yet passed on
+    after = {name: [] for name in names}
+    for tail, head in edges:
+        if tail in level and head in level:
+            after[tail].append(head)
+            waiting[head] += 1
+    queue = collections.deque(name for name in names if waiting[name] == 0)
+    while queue:
+        name = queue.popleft()
+        for head in after[name]:
+            level[head] = max(level[head], level[name] + 1)
+            waiting[head] -= 1
+            if waiting[head] == 0:
+                queue.append(head)
+    if not level:
+        return "LR"
+    width = max(collections.Counter(level.values()).values())
+    depth = max(level.values()) + 1
+    return "TB" if depth > width else "LR"
+
+
+def _tensor_rows(x, name, value, grad, grad_stats, grad_values=None):
     """The rows of a value's box: name (or shape), shape, dtype, values, gradient.
-    `x` is anything with .shape and .dtype (a Tensor, an op node, an array)."""
+    `x` is anything with .shape and .dtype (a Tensor, an op node, an array).
+    grad_values: a traced gradient itself (small ones are kept), shown instead of its norm."""
     shape = tuple(x.shape)
     rows = [f"<b>{html.escape(name if name is not None else str(shape))}</b>"]
     if name is not None:
@@ -388,6 +763,8 @@ def _tensor_rows(x, name, value, grad, grad_stats):
     if grad is not None:
         text = _values(grad.data)
         rows.append("grad " + html.escape(text if text else f"|g|={_stats(grad)[0]:.3g}"))
+    elif grad_values is not None:
+        rows.append("grad " + html.escape(_values(grad_values)))
     elif grad_stats is not None:
         rows.append(f"grad |g|={grad_stats[0]:.3g}")
     return rows
@@ -655,10 +1032,15 @@ def draw_graph(
     steps=None,
     color_by_grad=False,
     max_ops=MAX_OPS,
+    model=None,
+    collapse=True,
 ):
     """The graph that produced `t` as a drawing (a graphviz.Source whose format is
     "svg"): shows inline in Jupyter, `.source` is the DOT text, `.render("graph.svg")` /
     `.render("graph.png")` writes that file, and `render`, `view`, `pipe`, `save` take
-    graphviz's arguments.  Arguments as `to_dot`."""
-    source = to_dot(t, show_data, show_grad, rankdir, steps, color_by_grad, max_ops)
+    graphviz's arguments.  Arguments as `to_dot`; rankdir="auto" picks top to bottom
+    for deep graphs, and model= names the module boxes."""
+    source = to_dot(
+        t, show_data, show_grad, rankdir, steps, color_by_grad, max_ops, model, collapse
+    )
     return _graph_class()(source, format="svg")

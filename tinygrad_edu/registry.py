@@ -24,6 +24,7 @@ from .tensor import (
     binary_cross_entropy_with_logits,
     concatenate,
     cross_entropy,
+    einsum,
     linear,
     minimum,
     mse_loss,
@@ -257,6 +258,396 @@ def _dropout_call(x, p):
     return F.dropout(x, p, training=True)
 
 
+# ---- samplers: convolution and pooling options, interpolate, einsum, class losses ----
+
+
+def _conv_options_sample(draw):
+    st = _st()
+    groups = draw(st.sampled_from([1, 2]))
+    c, o = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = draw(st.sampled_from([1, 2, (2, 1)]))
+    dilation = draw(st.sampled_from([1, 2, (1, 2)]))
+    choices = [0, 1, "valid"] + (["same"] if stride == 1 else [])
+    padding = draw(st.sampled_from(choices))
+    pad = padding if isinstance(padding, int) else 0
+    dh, dw = (dilation, dilation) if isinstance(dilation, int) else dilation
+    h = draw(st.integers(max(1, dh * (kh - 1) + 1 - 2 * pad), 5))
+    w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pad), 5))
+    shapes = [(draw(st.integers(1, 2)), c, h, w), (o, c // groups, kh, kw), (o,)]
+    return shapes, {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+
+
+def _conv1d_sample(draw):
+    st = _st()
+    groups = draw(st.sampled_from([1, 2]))
+    c, o, k = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2)), _side(draw)
+    stride, dilation = draw(st.sampled_from([1, 2])), draw(st.sampled_from([1, 2]))
+    padding = draw(st.sampled_from([0, 1] + (["same"] if stride == 1 else [])))
+    pad = padding if isinstance(padding, int) else 0
+    length = draw(st.integers(max(1, dilation * (k - 1) + 1 - 2 * pad), 8))
+    shapes = [(draw(st.integers(1, 2)), c, length), (o, c // groups, k), (o,)]
+    return shapes, {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+
+
+def _conv_transpose_sample(draw):
+    st = _st()
+    groups = draw(st.sampled_from([1, 2]))
+    c, o = groups * draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = draw(st.sampled_from([1, 2, (2, 3)]))
+    sh, sw = (stride, stride) if isinstance(stride, int) else stride
+    dilation = draw(st.sampled_from([1, 2]))
+    extra = draw(st.integers(0, 1))
+    output_padding = (min(extra, sh - 1), min(extra, sw - 1))
+    h, w = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    padding = draw(st.integers(0, 1))
+    sizes = [(i - 1) * s + dilation * (k - 1) + 1 for i, s, k in ((h, sh, kh), (w, sw, kw))]
+    if min(sizes) - 2 * padding <= 0:
+        padding = 0
+    shapes = [(draw(st.integers(1, 2)), c, h, w), (c, o, kh, kw), (o * groups,)]
+    params = {"stride": stride, "padding": padding, "output_padding": output_padding}
+    return shapes, dict(params, groups=groups, dilation=dilation)
+
+
+def _window_covers_image(size, kernel, stride, padding, dilation, out):
+    """Every pooling window reads at least one pixel of the image (else its max is -inf)."""
+    for i in range(out):
+        start = i * stride - padding
+        if not any(0 <= start + j * dilation < size for j in range(kernel)):
+            return False
+    return True
+
+
+def _pool_options_sample(draw, dilated):
+    st = _st()
+    kernel = draw(st.sampled_from([1, 2, 3, (2, 3)]))
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    padding = draw(st.integers(0, min(kh, kw) // 2))
+    stride = draw(st.sampled_from([None, 1, 2, 3]))
+    dilation = draw(st.sampled_from([1, 2])) if dilated else 1
+    ceil_mode = draw(st.booleans())
+    h = draw(st.integers(max(1, dilation * (kh - 1) + 1 - 2 * padding), 7))
+    w = draw(st.integers(max(1, dilation * (kw - 1) + 1 - 2 * padding), 7))
+    step = (kh, kw) if stride is None else (stride, stride)
+    for size, k, s in ((h, kh, step[0]), (w, kw, step[1])):
+        out = F._pool_size(size, k, s, padding, dilation, ceil_mode)
+        if not _window_covers_image(size, k, s, padding, dilation, out):
+            dilation = 1  # an all-padding window: PyTorch would give -inf too
+    params = {"kernel_size": kernel, "stride": stride, "padding": padding, "ceil_mode": ceil_mode}
+    if dilated:
+        params["dilation"] = dilation
+    else:
+        params["count_include_pad"] = draw(st.booleans())
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w)
+    return [shape], params
+
+
+def _interpolate_sample(draw):
+    st = _st()
+    mode = draw(st.sampled_from(["nearest", "bilinear"]))
+    ndim = 4 if mode == "bilinear" else draw(st.sampled_from([3, 4]))
+    spatial = tuple(draw(st.integers(1, 4)) for _ in range(ndim - 2))
+    params = {"mode": mode}
+    if draw(st.booleans()):
+        params["size"] = tuple(draw(st.integers(1, 6)) for _ in spatial)
+    else:
+        params["scale_factor"] = draw(st.sampled_from([2, 1.5, 0.75, 3]))
+        if any(int(s * params["scale_factor"]) == 0 for s in spatial):
+            params["scale_factor"] = 2
+    if mode == "bilinear":
+        params["align_corners"] = draw(st.booleans())
+    return [(draw(st.integers(1, 2)), draw(st.integers(1, 2))) + spatial], params
+
+
+_EINSUM_CASES = (
+    ("ij,jk->ik", ((2, 3), (3, 4))),  # matrix product
+    ("bij,bjk->bik", ((2, 2, 3), (2, 3, 2))),  # batch of products
+    ("i,j->ij", ((3,), (4,))),  # outer product
+    ("i,i->", ((4,), (4,))),  # dot product
+    ("ii", ((3, 3),)),  # trace (implicit output: nothing)
+    ("ii->i", ((3, 3),)),  # diagonal
+    ("ij->ji", ((2, 3),)),  # transpose
+    ("ij->j", ((2, 3),)),  # sum over rows
+    ("ij,jk", ((2, 3), (3, 2))),  # implicit output "ik"
+    ("ba,ca", ((2, 3), (4, 3))),  # implicit output in alphabetical order: "bc"
+    ("...ij,...jk->...ik", ((2, 1, 2, 3), (3, 3, 2))),  # "..." axes broadcast
+    ("iij,jk->ik", ((3, 3, 2), (2, 2))),  # a diagonal inside a product
+    ("ij,jk,kl->il", ((2, 3), (3, 2), (2, 3))),  # three operands
+    ("ij,kl->", ((2, 2), (3, 1))),  # lone axes summed
+)
+
+
+def _einsum_sample(draw):
+    equation, shapes = draw(_st().sampled_from(_EINSUM_CASES))
+    return list(shapes), {"equation": equation}
+
+
+def _class_loss_sample(draw, smoothing):
+    st = _st()
+    n, c = _side(draw), draw(st.integers(2, 4))
+    shape = draw(st.sampled_from([(n, c), (c,), (n, c, 2), (n, c, 2, 1)]))
+    target_shape = () if len(shape) == 1 else shape[:1] + shape[2:]
+    count = int(numpy.prod(target_shape))
+    target = numpy.array(draw(st.lists(st.integers(0, c - 1), min_size=count, max_size=count)))
+    target = target.reshape(target_shape)
+    ignore_index = draw(st.sampled_from([-100, 0]))
+    if ignore_index == 0:  # ignore some targets, but not all (the mean would be 0 / 0)
+        target.reshape(-1)[0] = 1
+    weight = draw(st.sampled_from([None, numpy.linspace(0.5, 2.0, c)]))
+    params = {"target": target, "weight": weight, "ignore_index": ignore_index}
+    params["reduction"] = draw(st.sampled_from(["mean", "sum", "none"]))
+    if smoothing:
+        params["label_smoothing"] = draw(st.sampled_from([0.0, 0.1, 0.3]))
+    return [shape], params
+
+
+def _on_device(weight, like):
+    """A constant (NumPy) weight as a tensor on the device of `like`."""
+    return None if weight is None else Tensor(weight, device=like.device, dtype=like.dtype)
+
+
+def _bce_sample(draw):
+    st = _st()
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=0, max_size=3)))
+    weight = draw(st.sampled_from([None, "scalar", "last"]))
+    if weight == "scalar":
+        weight = numpy.array(1.5)
+    elif weight == "last":  # one weight per position along the last axis
+        weight = numpy.linspace(0.5, 2.0, shape[-1]) if shape else numpy.array(0.7)
+    params = {"weight": weight, "reduction": draw(st.sampled_from(["mean", "sum", "none"]))}
+    return [shape, shape], params
+
+
+# ---- samplers of the shape and indexing ops with PyTorch's names ----------------------
+
+
+def _shape_of(draw, min_dims=1, max_dims=3, hi=4):
+    st = _st()
+    return tuple(draw(st.lists(st.integers(1, hi), min_size=min_dims, max_size=max_dims)))
+
+
+def _dim_of(draw, shape):
+    return draw(_st().integers(-len(shape), len(shape) - 1))
+
+
+def _rng(draw):
+    """A NumPy generator seeded by Hypothesis (shrinks and replays like any draw)."""
+    return numpy.random.default_rng(draw(_st().integers(0, 2**16)))
+
+
+def _flip_sample(draw):
+    st = _st()
+    shape = _shape_of(draw, min_dims=0)
+    dims = draw(st.lists(st.integers(0, max(len(shape) - 1, 0)), unique=True, max_size=len(shape)))
+    if dims and draw(st.booleans()):
+        dims = dims[0] - len(shape)  # one negative int
+    return [shape], {"dims": dims if isinstance(dims, int) else tuple(dims)}
+
+
+def _repeat_sample(draw):
+    st = _st()
+    shape = _shape_of(draw, min_dims=0, hi=3)
+    sizes = draw(st.lists(st.integers(1, 3), min_size=len(shape), max_size=len(shape) + 1))
+    return [shape], {"sizes": tuple(sizes)}
+
+
+def _repeat_interleave_sample(draw):
+    st = _st()
+    shape = _shape_of(draw, hi=3)
+    dim = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    size = int(numpy.prod(shape)) if dim is None else shape[dim]
+    per_element = st.lists(st.integers(0, 2), min_size=size, max_size=size)
+    repeats = draw(st.one_of(st.integers(0, 3), per_element))
+    return [shape], {"repeats": repeats, "dim": dim}
+
+
+def _split_sample(draw):
+    st = _st()
+    shape = _shape_of(draw)
+    dim = _dim_of(draw, shape)
+    length = shape[dim]
+    sections = draw(st.lists(st.integers(0, length), min_size=1, max_size=3))
+    sections[-1] = max(0, length - sum(sections[:-1]))
+    if sum(sections) != length:  # the drawn sections overshot: one piece
+        sections = [length]
+    size = draw(st.one_of(st.integers(1, 4), st.just(sections)))
+    return [shape], {"split_size_or_sections": size, "dim": dim}
+
+
+def _split_call(x, split_size_or_sections, dim):
+    # each piece scaled differently, so a gradient sent to the wrong slice shows
+    pieces = x.split(split_size_or_sections, dim)
+    return concatenate([piece * (i + 1) for i, piece in enumerate(pieces)], axis=dim)
+
+
+def _chunk_sample(draw):
+    shape = _shape_of(draw)
+    return [shape], {"chunks": draw(_st().integers(1, 4)), "dim": _dim_of(draw, shape)}
+
+
+def _chunk_call(x, chunks, dim):
+    pieces = x.chunk(chunks, dim)
+    return concatenate([piece * (i + 1) for i, piece in enumerate(pieces)], axis=dim)
+
+
+def _roll_sample(draw):
+    st = _st()
+    shape = _shape_of(draw)
+    if draw(st.booleans()):
+        return [shape], {"shifts": draw(st.integers(-5, 5)), "dims": None}
+    dims = draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=2))
+    shifts = draw(st.lists(st.integers(-5, 5), min_size=len(dims), max_size=len(dims)))
+    return [shape], {"shifts": tuple(shifts), "dims": tuple(dims)}
+
+
+def _triangle_sample(draw):
+    return [_shape_of(draw, min_dims=2)], {"diagonal": draw(_st().integers(-2, 2))}
+
+
+def _diagonal_sample(draw):
+    st = _st()
+    shape = _shape_of(draw, min_dims=2)
+    dim1, dim2 = draw(st.permutations(range(len(shape))))[:2]
+    if draw(st.booleans()):
+        dim2 -= len(shape)
+    return [shape], {"offset": draw(st.integers(-2, 2)), "dim1": dim1, "dim2": dim2}
+
+
+def _unflatten_sample(draw):
+    st = _st()
+    shape = _shape_of(draw)
+    dim = _dim_of(draw, shape)
+    n = shape[dim]
+    choices = [(n,), (1, n), (n, 1), (-1,), (-1, 1)]
+    choices += [(d, n // d) for d in (2, 3) if n % d == 0] + [(2, -1)] * (n % 2 == 0)
+    return [shape], {"dim": dim, "sizes": draw(st.sampled_from(choices))}
+
+
+def _index_shape(draw, shape, axis, along):
+    """An index shape for gather/scatter: at most shape's size off `axis`, `along` on it."""
+    st = _st()
+    return tuple(along if d == axis else draw(st.integers(1, n)) for d, n in enumerate(shape))
+
+
+def _gather_sample(draw):
+    shape = _shape_of(draw)
+    dim = _dim_of(draw, shape)
+    index_shape = _index_shape(draw, shape, dim % len(shape), draw(_st().integers(1, 4)))
+    index = _rng(draw).integers(0, shape[dim], size=index_shape)
+    return [shape], {"dim": dim, "index": index}
+
+
+def _scatter_index(draw, shape, dim, unique):
+    """An index for scatter along `dim`: distinct places along `dim` when `unique` (so no
+    two writes race), else any (scatter_add sums repeats; along > size forces repeats)."""
+    axis = dim % len(shape)
+    rng = _rng(draw)
+    along = draw(_st().integers(1, shape[axis] if unique else 4))
+    index_shape = _index_shape(draw, shape, axis, along)
+    if not unique:
+        return rng.integers(0, shape[axis], size=index_shape)
+    wide = list(index_shape)
+    wide[axis] = shape[axis]
+    order = numpy.argsort(rng.random(wide), axis=axis)  # a random permutation per line
+    return numpy.take(order, numpy.arange(along), axis=axis)
+
+
+def _scatter_sample(unique, with_src=True):
+    def sample(draw):
+        st = _st()
+        shape = _shape_of(draw)
+        dim = _dim_of(draw, shape)
+        index = _scatter_index(draw, shape, dim, unique)
+        src = tuple(n + draw(st.integers(0, 1)) for n in index.shape)  # src may be larger
+        shapes = [shape, src] if with_src else [shape]
+        params = {"dim": dim, "index": index}
+        if not with_src:
+            params["value"] = draw(st.sampled_from([0.0, -1.5]))
+        return shapes, params
+
+    return sample
+
+
+def _masked_fill_sample(with_tensor_value):
+    def sample(draw):
+        from hypothesis.extra import numpy as hnp
+
+        st = _st()
+        shape = _shape_of(draw, min_dims=0)
+        # the mask broadcasts to x's shape: trailing axes of x's sizes, some of them 1
+        lead = draw(st.integers(0, len(shape)))
+        mask_shape = tuple(n if draw(st.booleans()) else 1 for n in shape[lead:])
+        mask = draw(hnp.arrays(bool, mask_shape))
+        if with_tensor_value:
+            return [shape, ()], {"mask": mask}
+        return [shape], {"mask": mask, "value": draw(st.sampled_from([0.0, 3.5]))}
+
+    return sample
+
+
+def _sort_sample(draw):
+    shape = _shape_of(draw)
+    return [shape], {"dim": _dim_of(draw, shape), "descending": draw(_st().booleans())}
+
+
+def _topk_sample(draw):
+    st = _st()
+    shape = _shape_of(draw)
+    dim = _dim_of(draw, shape)
+    k = draw(st.integers(1, shape[dim]))
+    return [shape], {"k": k, "dim": dim, "largest": draw(st.booleans())}
+
+
+def _pad_modes_sample(draw):
+    st = _st()
+    shape = _shape_of(draw, hi=4)
+    mode = draw(st.sampled_from(["constant", "reflect", "replicate", "circular"]))
+    pairs = []
+    for n in shape:
+        if mode == "reflect":  # reflect needs fewer than n elements on each side
+            pairs.append((draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))))
+            continue
+        before, after = draw(st.integers(-1, 2)), draw(st.integers(-1, 2))
+        if n + min(before, 0) + min(after, 0) < 1:  # cropped away entirely: no crop
+            before, after = max(before, 0), max(after, 0)
+        if mode == "circular":  # wraps around at most once: widths up to the cropped size
+            left = n + min(before, 0) + min(after, 0)
+            before, after = min(before, left), min(after, left)
+        pairs.append((before, after))
+    value = draw(st.sampled_from([0.0, -1.5])) if mode == "constant" else 0.0
+    return [shape], {"pad_width": tuple(pairs), "mode": mode, "value": value}
+
+
+def _functional_pad_call(x, pad_width, mode, value):
+    # F.pad takes PyTorch's flat widths, last axis first
+    flat = [w for pair in reversed(pad_width) for w in pair]
+    return F.pad(x, flat, mode=mode, value=value)
+
+
+def _attention_sample(draw):
+    """query (..., L, E), key (..., S, E), value (..., S, Ev) with one kind of mask: none,
+    boolean (rows may be fully masked out), float (with some -inf), or causal."""
+    st = _st()
+    length, source, dim, value_dim = (draw(st.integers(1, 3)) for _ in range(4))
+    q_lead, kv_lead = draw(st.sampled_from([((), ()), ((2,), (2,)), ((2, 2), (1, 2)), ((2,), ())]))
+    shapes = [q_lead + (length, dim), kv_lead + (source, dim), kv_lead + (source, value_dim)]
+    kind = draw(st.sampled_from(["none", "bool", "float", "causal"]))
+    params = {"scale": draw(st.sampled_from([None, 0.7]))}
+    if kind == "causal":
+        params["is_causal"] = True
+    elif kind != "none":
+        mask_shape = draw(st.sampled_from([(length, source), q_lead + (length, source)]))
+        seed = draw(st.integers(0, 2**16))
+        rng = numpy.random.default_rng(seed)
+        keep = rng.random(mask_shape) < 0.7
+        if kind == "bool":
+            params["attn_mask"] = keep
+        else:
+            params["attn_mask"] = numpy.where(keep, rng.standard_normal(mask_shape), -numpy.inf)
+    return shapes, params
+
+
 REGISTRY = (
     # arithmetic (binary ops broadcast; reflected forms with Python numbers)
     OpInfo("add", lambda x, y: x + y, nargs=2, broadcast=True),
@@ -340,7 +731,7 @@ REGISTRY = (
     OpInfo("log_softmax", lambda x, axis: x.log_softmax(axis), sample=_softmax_sample),
     OpInfo(
         "cross_entropy",
-        lambda x, target, reduction: cross_entropy(x, target, reduction),
+        lambda x, target, reduction: cross_entropy(x, target, reduction=reduction),
         sample=_cross_entropy_sample,
         domain=(-3.0, 3.0),
     ),
@@ -375,6 +766,113 @@ REGISTRY = (
     OpInfo("batch_norm", _batch_norm_call, nargs=3, sample=_batch_norm_sample),
     OpInfo("embedding", lambda w, indices: F.embedding(indices, w), sample=_embedding_sample),
     OpInfo("dropout", _dropout_call, params={"p": (0.0, 0.3, 0.7)}),
+    # convolution and pooling options, interpolate, einsum, class losses
+    OpInfo(
+        "conv2d_options",
+        lambda x, w, b, **p: F.conv2d(x, w, b, **p),
+        nargs=3,
+        sample=_conv_options_sample,
+    ),
+    OpInfo("conv1d", lambda x, w, b, **p: F.conv1d(x, w, b, **p), nargs=3, sample=_conv1d_sample),
+    OpInfo(
+        "conv_transpose2d",
+        lambda x, w, b, **p: F.conv_transpose2d(x, w, b, **p),
+        nargs=3,
+        sample=_conv_transpose_sample,
+    ),
+    OpInfo(
+        "max_pool2d_options",
+        lambda x, **p: F.max_pool2d(x, **p),
+        sample=lambda draw: _pool_options_sample(draw, dilated=True),
+        distinct=True,
+    ),
+    OpInfo(
+        "avg_pool2d_options",
+        lambda x, **p: F.avg_pool2d(x, **p),
+        sample=lambda draw: _pool_options_sample(draw, dilated=False),
+    ),
+    OpInfo("interpolate", lambda x, **p: F.interpolate(x, **p), sample=_interpolate_sample),
+    OpInfo("einsum", lambda *xs, equation: einsum(equation, *xs), sample=_einsum_sample),
+    OpInfo(
+        "nll_loss",
+        lambda x, weight, **p: F.nll_loss(x, weight=_on_device(weight, x), **p),
+        sample=lambda draw: _class_loss_sample(draw, smoothing=False),
+    ),
+    OpInfo(
+        "cross_entropy_options",
+        lambda x, weight, **p: cross_entropy(x, weight=_on_device(weight, x), **p),
+        sample=lambda draw: _class_loss_sample(draw, smoothing=True),
+        domain=(-3.0, 3.0),
+    ),
+    OpInfo(
+        "binary_cross_entropy",
+        lambda x, y, weight, reduction: F.binary_cross_entropy(
+            x, y, _on_device(weight, x), reduction=reduction
+        ),
+        nargs=2,
+        sample=_bce_sample,
+        domain=(0.05, 0.95),
+    ),
+    # shape and indexing ops with PyTorch's names (flip, gather, scatter, sort, ...)
+    OpInfo("flip", lambda x, dims: x.flip(dims), sample=_flip_sample),
+    OpInfo("repeat", lambda x, sizes: x.repeat(*sizes), sample=_repeat_sample),
+    OpInfo(
+        "repeat_interleave",
+        lambda x, repeats, dim: x.repeat_interleave(repeats, dim),
+        sample=_repeat_interleave_sample,
+    ),
+    OpInfo("split", _split_call, sample=_split_sample),
+    OpInfo("chunk", _chunk_call, sample=_chunk_sample),
+    OpInfo("roll", lambda x, shifts, dims: x.roll(shifts, dims), sample=_roll_sample),
+    OpInfo("tril", lambda x, diagonal: x.tril(diagonal), sample=_triangle_sample),
+    OpInfo("triu", lambda x, diagonal: x.triu(diagonal), sample=_triangle_sample),
+    OpInfo("diagonal", lambda x, **p: x.diagonal(**p), sample=_diagonal_sample),
+    OpInfo("unflatten", lambda x, dim, sizes: x.unflatten(dim, sizes), sample=_unflatten_sample),
+    OpInfo("gather", lambda x, dim, index: x.gather(dim, index), sample=_gather_sample),
+    OpInfo(
+        "scatter",
+        lambda x, src, dim, index: x.scatter(dim, index, src),
+        nargs=2,
+        sample=_scatter_sample(unique=True),
+    ),
+    OpInfo(
+        "scatter_value",
+        lambda x, dim, index, value: x.scatter(dim, index, value=value),
+        sample=_scatter_sample(unique=True, with_src=False),
+    ),
+    OpInfo(
+        "scatter_add",
+        lambda x, src, dim, index: x.scatter_add(dim, index, src),
+        nargs=2,
+        sample=_scatter_sample(unique=False),
+    ),
+    OpInfo(
+        "masked_fill",
+        lambda x, mask, value: x.masked_fill(mask, value),
+        sample=_masked_fill_sample(with_tensor_value=False),
+    ),
+    OpInfo(
+        "masked_fill_tensor_value",
+        lambda x, value, mask: x.masked_fill(mask, value),
+        nargs=2,
+        sample=_masked_fill_sample(with_tensor_value=True),
+    ),
+    OpInfo(
+        "sort",
+        lambda x, dim, descending: x.sort(dim, descending)[0],
+        sample=_sort_sample,
+        distinct=True,
+    ),
+    OpInfo("topk", lambda x, **p: x.topk(**p)[0], sample=_topk_sample, distinct=True),
+    OpInfo("pad_modes", lambda x, **p: x.pad(**p), sample=_pad_modes_sample),
+    OpInfo("F.pad", _functional_pad_call, sample=_pad_modes_sample),
+    # attention (tg.nn.functional): a composition of matmul, where and softmax
+    OpInfo(
+        "scaled_dot_product_attention",
+        lambda q, k, v, **p: F.scaled_dot_product_attention(q, k, v, **p),
+        nargs=3,
+        sample=_attention_sample,
+    ),
 )
 
 BY_NAME = {op.name: op for op in REGISTRY}

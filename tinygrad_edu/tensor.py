@@ -931,18 +931,19 @@ class Tensor:
         )
         return self.broadcast_to(shape)
 
-    def pad(self, pad_width, value=0.0):
+    def pad(self, pad_width, value=0.0, mode="constant"):
         """Surround with `value`; `pad_width` as numpy.pad: n, (before, after), or one
-        (before, after) pair per axis."""
+        (before, after) pair per axis.  Negative widths crop; mode "reflect", "replicate"
+        or "circular" repeats the tensor's own values (see _pad_from_edges)."""
         try:
             pairs = numpy.broadcast_to(numpy.asarray(pad_width, dtype=numpy.int64), (self.ndim, 2))
         except ValueError:
             raise ValueError(
                 f"pad: pad_width {pad_width!r} does not fit a tensor of shape {self.shape}"
             ) from None
-        if (pairs < 0).any():
-            raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
         pairs = tuple((int(a), int(b)) for a, b in pairs)
+        if mode != "constant" or (numpy.asarray(pairs) < 0).any():
+            return self._pad_from_edges(pairs, value, mode)
         return apply(S.Pad, self, pad_width=pairs, value=value)
 
     def __getitem__(self, index):
@@ -961,6 +962,321 @@ class Tensor:
         """x - logsumexp(x) along `axis`, computed stably (op: LogSoftmax)."""
         normalize_axis(axis, self.ndim, "log_softmax")
         return apply(N.LogSoftmax, self, axis=axis)
+
+    # ---- shape and indexing ops with PyTorch's names ---------------------------------
+    # Compositions of the ops above (GetItem, BroadcastTo, Concatenate, Where, IndexAdd),
+    # whose gradients are checked already; only scatter has an op of its own (Scatter).
+
+    def flip(self, dims):
+        """Reverse the order of the elements along `dims` (an int or a tuple), as
+        numpy.flip.  A slice with step -1: a view (op: GetItem)."""
+        axes = normalize_axis(dims, self.ndim, "flip")
+        index = tuple(slice(None, None, -1) if a in axes else slice(None) for a in range(self.ndim))
+        return apply(S.GetItem, self, index=index)
+
+    def repeat(self, *sizes):
+        """Tile the tensor: `sizes[i]` copies along axis i (PyTorch's repeat, numpy.tile).
+
+        More sizes than axes add leading axes.  Written as reshape -> broadcast_to ->
+        reshape: (a, b) repeated (r, s) is (1, a, 1, b) broadcast to (r, a, s, b), so the
+        gradient is the sum over the copies (BroadcastTo's backward).
+        """
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        sizes = tuple(int(s) for s in sizes)
+        if len(sizes) < self.ndim or any(s < 0 for s in sizes):
+            raise ValueError(
+                f"repeat: sizes {sizes} do not fit a tensor of shape {self.shape}: give one "
+                "non-negative size per axis (more add leading axes)"
+            )
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        ones, copies, result = [], [], []
+        for size, count in zip(shape, sizes):
+            ones += [1, size]
+            copies += [count, size]
+            result.append(count * size)
+        return self.reshape(tuple(ones)).broadcast_to(tuple(copies)).reshape(tuple(result))
+
+    def repeat_interleave(self, repeats, dim=None):
+        """Repeat each element `repeats` times along `dim` (numpy.repeat); `repeats` is an
+        int or one count per element (1-D).  dim=None works on the flattened tensor.
+
+        An int count is unsqueeze -> broadcast_to -> reshape; per-element counts pick
+        elements with an integer index, whose gradient adds the repeats (op: GetItem).
+        """
+        x = self if dim is not None else self.flatten()
+        axis = normalize_axis(0 if dim is None else dim, x.ndim, "repeat_interleave")[0]
+        size = x.shape[axis]
+        if isinstance(repeats, Tensor):  # counts set the output's shape: read on the host
+            repeats = repeats.numpy()
+        counts = numpy.asarray(repeats)
+        if counts.shape == (1,) and size != 1:  # one count for every element, as PyTorch
+            counts = counts.reshape(())
+        if counts.dtype.kind not in "iu":
+            raise TypeError(f"repeat_interleave: repeats must be integers, got {counts.dtype}")
+        if counts.ndim > 1 or (counts.ndim == 1 and counts.shape != (size,)):
+            raise ValueError(
+                f"repeat_interleave: repeats of shape {counts.shape} must be one int or one "
+                f"count per element ({size},) along dim {axis} of shape {x.shape}"
+            )
+        if (counts < 0).any():
+            raise ValueError("repeat_interleave: repeats must be non-negative")
+        if counts.ndim == 0:
+            count = int(counts)
+            spread = x.shape[: axis + 1] + (count,) + x.shape[axis + 1 :]
+            merged = x.shape[:axis] + (size * count,) + x.shape[axis + 1 :]
+            return x.unsqueeze(axis + 1).broadcast_to(spread).reshape(merged)
+        picks = x.device.from_host(numpy.repeat(numpy.arange(size), counts))
+        return apply(S.GetItem, x, index=(slice(None),) * axis + (picks,))
+
+    def split(self, split_size_or_sections, dim=0):
+        """A tuple of pieces along `dim`: of `split_size_or_sections` each (the last may be
+        smaller), or of the listed sizes.  Each piece is a slice (op: GetItem), so its
+        gradient lands in its own part of the input."""
+        axis = normalize_axis(dim, self.ndim, "split")[0]
+        length = self.shape[axis]
+        if isinstance(split_size_or_sections, (int, numpy.integer)):
+            step = int(split_size_or_sections)
+            if step <= 0:
+                raise ValueError(f"split: split_size must be positive, got {step}")
+            sizes = [min(step, length - start) for start in range(0, length, step)] or [0]
+        else:
+            sizes = [int(s) for s in split_size_or_sections]
+            if sum(sizes) != length or any(s < 0 for s in sizes):
+                raise ValueError(
+                    f"split: sections {sizes} must be non-negative and sum to {length}, the "
+                    f"size of dim {axis} of a tensor of shape {self.shape}"
+                )
+        pieces, start = [], 0
+        for size in sizes:
+            index = (slice(None),) * axis + (slice(start, start + size),)
+            pieces.append(apply(S.GetItem, self, index=index))
+            start += size
+        return tuple(pieces)
+
+    def chunk(self, chunks, dim=0):
+        """Split into `chunks` pieces along `dim` (fewer when the size runs out), each of
+        ceil(size / chunks) elements but the last, as PyTorch's chunk."""
+        if not isinstance(chunks, (int, numpy.integer)) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        axis = normalize_axis(dim, self.ndim, "chunk")[0]
+        return self.split(max(1, -(-self.shape[axis] // int(chunks))), axis)
+
+    def roll(self, shifts, dims=None):
+        """Shift elements along `dims` by `shifts`, wrapping around (numpy.roll); dims=None
+        rolls the flattened tensor.  Each shift joins two slices (op: Concatenate)."""
+        if dims is None:
+            if not isinstance(shifts, (int, numpy.integer)):
+                raise ValueError("roll: with dims=None, shifts must be one int")
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        shifts = (shifts,) if isinstance(shifts, (int, numpy.integer)) else tuple(shifts)
+        dims = (dims,) if isinstance(dims, (int, numpy.integer)) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise ValueError(f"roll: {len(shifts)} shifts for {len(dims)} dims")
+        x = self
+        for shift, dim in zip(shifts, dims):
+            axis = normalize_axis(int(dim), self.ndim, "roll")[0]
+            length = x.shape[axis]
+            cut = length - int(shift) % length if length else 0
+            if cut in (0, length):
+                continue
+            head = (slice(None),) * axis
+            tail = apply(S.GetItem, x, index=head + (slice(cut, None),))
+            front = apply(S.GetItem, x, index=head + (slice(None, cut),))
+            x = apply(S.Concatenate, tail, front, axis=axis)
+        return x
+
+    def tril(self, diagonal=0):
+        """The lower triangle of the last two axes: elements with col - row <= diagonal
+        are kept, the rest become 0 (op: Where, with a constant mask)."""
+        return self._triangle("tril", numpy.tri, diagonal)
+
+    def triu(self, diagonal=0):
+        """The upper triangle of the last two axes: elements with col - row >= diagonal
+        are kept, the rest become 0 (op: Where, with a constant mask)."""
+        return self._triangle("triu", _upper_triangle, diagonal)
+
+    def _triangle(self, op, tri, diagonal):
+        if self.ndim < 2:
+            raise ValueError(f"{op}: needs at least 2 dims, got a tensor of shape {self.shape}")
+        keep = tri(self.shape[-2], self.shape[-1], int(diagonal), dtype=bool)
+        zero = self._lift(0)
+        return apply(E.Where, self, zero, cond=self.device.from_host(keep))
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        """The diagonal of the (dim1, dim2) planes, as a new last axis (PyTorch's order);
+        offset > 0 above the main diagonal, < 0 below (op: GetItem with index arrays)."""
+        a = normalize_axis(dim1, self.ndim, "diagonal")[0]
+        b = normalize_axis(dim2, self.ndim, "diagonal")[0]
+        if a == b:
+            raise ValueError(f"diagonal: dim1 and dim2 must differ, both are {a}")
+        rows = numpy.arange(max(0, -offset), self.shape[a])
+        cols = rows + offset
+        inside = cols < self.shape[b]
+        rows, cols = rows[inside], cols[inside]
+        x = self.transpose(tuple(d for d in range(self.ndim) if d not in (a, b)) + (a, b))
+        index = (Ellipsis, self.device.from_host(rows), self.device.from_host(cols))
+        return apply(S.GetItem, x, index=index)
+
+    def unflatten(self, dim, sizes):
+        """Split axis `dim` into axes of `sizes` (one may be -1), the inverse of flatten."""
+        axis = normalize_axis(dim, self.ndim, "unflatten")[0]
+        sizes = tuple(int(s) for s in sizes)
+        known = math.prod(s for s in sizes if s != -1)
+        length = self.shape[axis]
+        if (
+            not sizes
+            or sizes.count(-1) > 1
+            or (length != known if -1 not in sizes else (known == 0 or length % known))
+        ):
+            raise ValueError(
+                f"unflatten: sizes {sizes} do not multiply to {length}, the size of dim "
+                f"{axis} of a tensor of shape {self.shape}"
+            )
+        return self.reshape(self.shape[:axis] + sizes + self.shape[axis + 1 :])
+
+    def gather(self, dim, index):
+        """out[i][j][k] = self[index[i][j][k]][j][k] for dim=0 (and so on): values picked
+        along `dim` by an integer `index` of the same number of dims (PyTorch's gather,
+        numpy.take_along_axis).  Indexing with one array per axis (op: GetItem), so
+        repeated picks add their gradients."""
+        axis, picks = _along_index("gather", self, dim, index)
+        return apply(S.GetItem, self, index=_full_index(picks, axis, self.xp))
+
+    def scatter(self, dim, index, src=None, value=None):
+        """A copy of self with src[i][j][k] written to [index[i][j][k]][j][k] (dim=0),
+        PyTorch's scatter.  `src` is a Tensor (of at least index's shape; its first
+        index.shape elements are used) or a number (`value=` as in PyTorch).  Where index
+        repeats a place, which write wins is unspecified, as in PyTorch (op: Scatter)."""
+        if src is None:
+            src = value
+        if src is None:
+            raise TypeError("scatter: give src (a Tensor or a number) or value=")
+        axis, picks = _along_index("scatter", self, dim, index, src)
+        if isinstance(src, Tensor):
+            src = _leading_block(src, picks.shape)
+        else:
+            src = Tensor._wrap(self.xp.full(picks.shape, src, dtype=self.dtype), self.device)
+        return apply(S.Scatter, self, src, index=_full_index(picks, axis, self.xp))
+
+    def scatter_add(self, dim, index, src):
+        """A copy of self with src[i][j][k] added at [index[i][j][k]][j][k] (dim=0);
+        repeated places add up.  self + (src added into zeros), the second part being
+        indexing's backward (op: IndexAdd), so grad(src) picks grad at the index."""
+        axis, picks = _along_index("scatter_add", self, dim, index, src)
+        if not isinstance(src, Tensor):
+            raise TypeError(f"scatter_add: src must be a Tensor, got {type(src).__name__}")
+        src = _leading_block(src, picks.shape)
+        index = _full_index(picks, axis, self.xp)
+        return self + apply(S.IndexAdd, src, shape=self.shape, index=index, advanced=True)
+
+    def masked_fill(self, mask, value):
+        """`value` where the boolean `mask` (broadcast to self's shape) is true, else self
+        (op: Where).  `value` is a number or a 0-d Tensor (which then gets a gradient)."""
+        if not isinstance(mask, Tensor):
+            mask = Tensor(mask, device=self.device)
+        if mask.device is not self.device:
+            _raise_mixed_devices("masked_fill", (self, mask))
+        if mask.dtype != bool:
+            raise TypeError(f"masked_fill: mask must be boolean, got dtype {mask.dtype}")
+        try:
+            fits = numpy.broadcast_shapes(mask.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(
+                f"masked_fill: mask of shape {mask.shape} does not broadcast to the tensor's "
+                f"shape {self.shape}"
+            )
+        value = self._lift(value)
+        if value.ndim:
+            raise ValueError(f"masked_fill: value must be a number or 0-d, got {value.shape}")
+        return apply(E.Where, value, self, cond=mask.data)
+
+    def sort(self, dim=-1, descending=False):
+        """(values, indices) sorted along `dim`.  Values are picked by the indices (op:
+        GetItem), so each gradient goes back to where its value came from; the order
+        of equal values is unspecified (as in PyTorch); indices carry no graph."""
+        axis = normalize_axis(dim, self.ndim, "sort")[0]
+        order = _argsort(self, axis, descending)
+        values = apply(S.GetItem, self, index=_full_index(order, axis, self.xp))
+        return values, Tensor._wrap(order, self.device)
+
+    def argsort(self, dim=-1, descending=False):
+        """The indices that sort along `dim` (int64, no graph)."""
+        axis = normalize_axis(dim, self.ndim, "argsort")[0]
+        return Tensor._wrap(_argsort(self, axis, descending), self.device)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """(values, indices) of the k largest (largest=False: smallest) along `dim`,
+        largest first.  Always returned sorted (sorted=False allows any order).  Values
+        are picked by the indices (op: GetItem)."""
+        axis = normalize_axis(dim, self.ndim, "topk")[0]
+        if not isinstance(k, (int, numpy.integer)) or not 0 <= k <= self.shape[axis]:
+            raise ValueError(
+                f"topk: k={k!r} must lie in [0, {self.shape[axis]}], the size of dim {axis} "
+                f"of a tensor of shape {self.shape}"
+            )
+        order = _argsort(self, axis, largest)[(slice(None),) * axis + (slice(0, int(k)),)]
+        values = apply(S.GetItem, self, index=_full_index(order, axis, self.xp))
+        return values, Tensor._wrap(order, self.device)
+
+    def _pad_from_edges(self, pairs, value, mode):
+        """pad() with negative widths (crop first, a slice) or a mode other than constant.
+
+        Per axis the result is [left part, x, right part] joined (op: Concatenate), the
+        parts being slices of x (op: GetItem, views): reflect x[before:0:-1] and
+        x[n-2:n-2-after:-1] (mirrored, the edge not repeated, numpy's "reflect"),
+        replicate the edge element broadcast to the width, circular x[n-before:] and
+        x[:after] (wrapped around).  Elements used twice get both gradients, added.
+        """
+        if mode not in ("constant", "reflect", "replicate", "circular"):
+            raise ValueError(
+                f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
+            )
+        if mode != "constant" and value:
+            raise ValueError(f"pad: mode {mode!r} takes no value (got value={value!r})")
+        crop = []
+        for (before, after), size in zip(pairs, self.shape):
+            start, stop = max(0, -before), size - max(0, -after)
+            if stop < start:
+                raise ValueError(
+                    f"pad: widths {pairs} crop more than a tensor of shape {self.shape} has"
+                )
+            crop.append(slice(start, stop))
+        x = self
+        if any(s.start or s.stop != n for s, n in zip(crop, self.shape)):
+            x = apply(S.GetItem, self, index=tuple(crop))
+        pairs = tuple((max(0, before), max(0, after)) for before, after in pairs)
+        if mode == "constant":
+            return apply(S.Pad, x, pad_width=pairs, value=value)
+        for axis, ((before, after), size) in enumerate(zip(pairs, x.shape)):
+            if not before and not after:
+                continue
+            largest = size - 1 if mode == "reflect" else size if mode == "circular" else None
+            if size == 0 or (largest is not None and max(before, after) > largest):
+                raise ValueError(
+                    f"pad: {mode} padding of ({before}, {after}) needs more elements along "
+                    f"dim {axis} of a tensor of shape {x.shape} (at most {largest} each side)"
+                )
+            if mode == "reflect":
+                stop = size - 2 - after
+                left, right = slice(before, 0, -1), slice(size - 2, stop if stop >= 0 else None, -1)
+            elif mode == "circular":
+                left, right = slice(size - before, size), slice(0, after)
+            else:  # replicate
+                left, right = slice(0, 1), slice(size - 1, size)
+            head = (slice(None),) * axis
+            pieces = []
+            for part, width in ((left, before), (None, size), (right, after)):
+                if not width:
+                    continue
+                piece = x if part is None else apply(S.GetItem, x, index=head + (part,))
+                if piece.shape[axis] != width:  # replicate: the edge, repeated `width` times
+                    piece = piece.broadcast_to(x.shape[:axis] + (width,) + x.shape[axis + 1 :])
+                pieces.append(piece)
+            x = apply(S.Concatenate, *pieces, axis=axis)
+        return x
 
 
 class _HookHandle:
@@ -1272,32 +1588,57 @@ def _reduce(loss, reduction, op):
     raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def cross_entropy(logits, target, reduction="mean"):
-    """-log softmax(logits)[target] averaged over the batch.
+def cross_entropy(
+    logits, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0
+):
+    """-log softmax(logits)[target], averaged over the batch, as PyTorch.
 
-    logits: (N, C) scores (or (C,) for one sample); target: (N,) integer class indices
-    (or one integer).  Stable for any logits: it goes through log_softmax.
+    logits: (N, C) scores (or (C,) for one sample, or (N, C, d1, d2, ...) with a class
+    score per position); target: integer class indices of shape (N,) (or one integer, or
+    (N, d1, d2, ...)).  Stable for any logits: it goes through log_softmax.
+    weight: one number per class scaling its examples' losses (the mean then divides by
+    the sum of the weights used); targets equal to ignore_index count for nothing;
+    label_smoothing eps mixes in the loss against the uniform distribution:
+    (1 - eps) * loss + eps * mean over classes of -log softmax.  The plain (N, C) case
+    runs one fused op (CrossEntropy); the others are built from log_softmax and indexing.
     """
-    target = _as_tensor(target, None)
-    if target.device is not logits.device:
-        target = target.to(logits.device)
-    if target.dtype.kind not in "iu":
-        raise TypeError(
-            f"cross_entropy: target must hold integer class indices, got dtype {target.dtype}"
-        )
-    if logits.ndim not in (1, 2) or target.shape != logits.shape[:-1]:
-        raise ValueError(
-            f"cross_entropy: expected logits (N, C) with target (N,), got logits "
-            f"{logits.shape} and target {target.shape}"
-        )
-    classes = logits.shape[-1]
-    t = target.data
-    _check_indices(t, classes, "cross_entropy: target values", "the classes")
+    if isinstance(weight, str):  # the third positional argument used to be `reduction`
+        weight, reduction = None, weight
+    target = _check_class_target(logits, target, "cross_entropy")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(
             f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
         )
-    return apply(N.CrossEntropy, logits, target=t, reduction=reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    t = target.data
+    classes = logits.shape[0 if logits.ndim == 1 else 1]
+    ignored = t.size and bool((t == ignore_index).any())
+    _check_class_range(t, classes, ignore_index if ignored else None, "cross_entropy")
+    if weight is None and not label_smoothing and logits.ndim <= 2 and not ignored:
+        return apply(N.CrossEntropy, logits, target=t, reduction=reduction)
+    weight = _class_weight(weight, classes, logits, "cross_entropy")
+    log_probs = logits.log_softmax(axis=0 if logits.ndim == 1 else 1)
+    loss = _nll(log_probs, t, weight, ignore_index, reduction)
+    if not label_smoothing:
+        return loss
+    # PyTorch's smoothing term: -sum_c w_c log p_c per position, ignored positions 0,
+    # reduced like the main term (the mean divides by the same total weight)
+    rows = _class_rows(log_probs)
+    keep = (t.reshape(-1) != ignore_index).astype(logits.dtype)
+    if weight is not None:
+        rows = rows * _constant_like(weight, logits)
+    smooth = -(rows.sum(axis=1) * _constant_like(keep, logits))
+    if reduction == "none":
+        smooth = smooth.reshape(t.shape)
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    else:
+        picked = (
+            keep if weight is None else weight[_safe_targets(t.reshape(-1), ignore_index)] * keep
+        )
+        smooth = _weighted_mean(smooth, picked.sum(), logits)
+    return loss * (1.0 - label_smoothing) + smooth * (label_smoothing / classes)
 
 
 def mse_loss(prediction, target, reduction="mean"):
@@ -1360,3 +1701,436 @@ def _check_indices(indices, bound, what, meaning):
     and checks again on every replay."""
     if indices.size and (bool((indices < 0).any()) or bool((indices >= bound).any())):
         raise IndexError(f"{what} must lie in [0, {bound}), {meaning}")
+
+
+# ---- einsum -------------------------------------------------------------------------
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum(equation, *operands):
+    """Einstein summation, as numpy.einsum and torch.einsum: "ij,jk->ik" is a matrix
+    product, "ii->i" a diagonal, "ii" a trace, "ij->ji" a transpose, "bij,bjk->bik" a
+    batch of products, "...ij->...ji" with any leading axes.  Without "->" the output
+    is every letter used once, in alphabetical order (after the "..." axes).
+
+    Built as (docs: the Einsum op in ops/linalg.py): each operand's repeated letters
+    become a diagonal (indexing), letters only it uses and the output does not are
+    summed, and the operands are then contracted two at a time, left to right, with
+    the `Einsum` op, whose gradients are einsums of the same kind.
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])  # torch.einsum("ij->ji", [x]) works too
+    if not operands:
+        raise ValueError(f"einsum({equation!r}): needs at least one operand")
+    like = next((t for t in operands if isinstance(t, Tensor)), None)
+    operands = [_as_tensor(t, like) for t in operands]
+    terms, output, broadcasting, shapes = _parse_einsum(equation, operands)
+    sizes = {}
+    for term, t in zip(terms, operands):  # one size per letter (the largest)
+        for letter, size in zip(term, t.shape):
+            sizes[letter] = max(size, sizes.get(letter, size))
+    prepared = []
+    for i, (term, t) in enumerate(zip(terms, operands)):
+        for letter, size in zip(term, t.shape):
+            # only "..." axes broadcast (as NumPy): a named axis must match exactly
+            if size != sizes[letter] and not (size == 1 and letter in broadcasting):
+                raise ValueError(
+                    f"einsum({equation!r}) with operand shapes {shapes}: letter "
+                    f"{letter!r} stands for axes of sizes {sizes[letter]} and {size}"
+                )
+        target = tuple(sizes[letter] for letter in term)
+        if t.shape != target:  # a size-1 "..." axis broadcasts, as in NumPy
+            t = t.broadcast_to(target)
+        others = set(output).union(*(terms[:i] + terms[i + 1 :]))
+        prepared.append(_einsum_operand(t, list(term), others))
+    current, letters = prepared[0]
+    for position, (t, term) in enumerate(prepared[1:], start=2):
+        if position == len(prepared):
+            result = output
+        else:
+            needed = set(output).union(*(term for _, term in prepared[position:]))
+            result = [c for c in dict.fromkeys(letters + term) if c in needed]
+        step = f"{''.join(letters)},{''.join(term)}->{''.join(result)}"
+        current, letters = apply(L.Einsum, current, t, equation=step), result
+    if letters != output:  # one operand: its axes in the output's order
+        current = current.transpose(*[letters.index(c) for c in output])
+    return current
+
+
+def _parse_einsum(equation, operands):
+    """(terms, output, broadcasting, shapes): one list of letters per operand and the
+    output's, with "..." replaced by letters the equation does not use (`broadcasting`);
+    checked, with errors naming the equation and the shapes."""
+    shapes = ", ".join(str(t.shape) for t in operands)
+
+    def fail(message):
+        raise ValueError(f"einsum({equation!r}) with operand shapes {shapes}: {message}")
+
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: the equation must be a string, got {equation!r}")
+    text = equation.replace(" ", "")
+    if text.count("->") > 1:
+        fail("more than one '->'")
+    lhs, arrow, rhs = text.partition("->")
+    sources = lhs.split(",")
+    if len(sources) != len(operands):
+        fail(f"{len(sources)} operand terms but {len(operands)} operands")
+
+    def letters_of(term, what):
+        if term.count("...") > 1 or term.replace("...", "").count("."):
+            fail(f"{what} {term!r} has a '.' that is not one '...'")
+        for c in term.replace("...", ""):
+            if c not in _LETTERS:
+                fail(f"{what} {term!r}: subscripts must be letters a-z, A-Z (got {c!r})")
+        head, dots, tail = term.partition("...")
+        return list(head), bool(dots), list(tail)
+
+    terms, widest = [], 0
+    for i, (term, t) in enumerate(zip(sources, operands)):
+        head, dots, tail = letters_of(term, f"operand {i}'s term")
+        named = len(head) + len(tail)
+        if t.ndim < named or (not dots and t.ndim != named):
+            fail(f"operand {i} has {t.ndim} dims but its term {term!r} names {named}")
+        extra = t.ndim - named
+        widest = max(widest, extra)
+        terms.append((head, extra, tail))
+    free = [c for c in _LETTERS if c not in text]
+    if widest > len(free):
+        fail(f"'...' stands for {widest} axes but only {len(free)} letters are unused")
+    ellipsis = free[:widest]  # the "..." axes, right-aligned
+    terms = [head + ellipsis[widest - extra :] + tail for head, extra, tail in terms]
+    if arrow:
+        head, dots, tail = letters_of(rhs, "the output")
+        output = head + (ellipsis if dots else []) + tail
+        used = set().union(*terms)
+        for c in output:
+            if c not in used:
+                fail(f"output letter {c!r} appears in no operand")
+        if len(set(output)) != len(output):
+            fail("the output names a letter twice")
+    else:
+        counts = {}
+        for term in terms:
+            for c in term:
+                counts[c] = counts.get(c, 0) + 1
+        output = ellipsis + sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis)
+    return terms, output, set(ellipsis), shapes
+
+
+def _einsum_operand(t, term, others):
+    """(tensor, letters) for one operand: the diagonal of each repeated letter taken, and
+    the letters no other operand and not the output use summed away."""
+    repeated = [c for c in dict.fromkeys(term) if term.count(c) > 1]
+    if repeated:
+        # axes of repeated letters first, then index them all with broadcast aranges:
+        # t[i, i, j, j] over i, j is the diagonal (NumPy puts those axes in front)
+        order = [a for c in repeated for a, d in enumerate(term) if d == c]
+        order += [a for a, d in enumerate(term) if d not in repeated]
+        t = t.transpose(*order)
+        index = []
+        for position, c in enumerate(repeated):
+            shape = [1] * len(repeated)
+            shape[position] = t.shape[len(index)]
+            arange = numpy.arange(shape[position]).reshape(shape)
+            index += [arange] * term.count(c)
+        t = t[tuple(index)]
+        term = repeated + [c for c in term if c not in repeated]
+    lone = [a for a, c in enumerate(term) if c not in others]
+    if lone:
+        t = t.sum(axis=tuple(lone))
+        term = [c for c in term if c in others]
+    return t, term
+
+
+# ---- classification losses with class weights and ignored targets -----------------
+
+
+def _check_class_target(logits, target, op):
+    """The target as an integer Tensor on logits' device, with PyTorch's shapes:
+    logits (C,) with target (), (N, C) with (N,), (N, C, d1, ...) with (N, d1, ...)."""
+    target = _as_tensor(target, None)
+    if target.device is not logits.device:
+        target = target.to(logits.device)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class indices, got dtype {target.dtype}")
+    if logits.ndim == 0:
+        expected = None
+    elif logits.ndim == 1:
+        expected = ()
+    else:
+        expected = logits.shape[:1] + logits.shape[2:]
+    if target.shape != expected:
+        raise ValueError(
+            f"{op}: expected input (N, C) with target (N,), (C,) with (), or (N, C, d1, ...) "
+            f"with (N, d1, ...); got input {logits.shape} and target {target.shape}"
+        )
+    return target
+
+
+def _check_class_range(t, classes, ignore_index, op):
+    """Targets other than ignore_index (None: no target is ignored) name a class."""
+    valid = t if ignore_index is None else t[t != ignore_index]
+    if valid.size and (bool((valid < 0).any()) or bool((valid >= classes).any())):
+        raise IndexError(
+            f"{op}: target values must lie in [0, {classes}), the classes (or equal "
+            f"ignore_index={ignore_index})"
+        )
+
+
+def _class_weight(weight, classes, like, op):
+    """A per-class weight as an array on `like`'s device (no gradient flows to it)."""
+    if weight is None:
+        return None
+    if isinstance(weight, Tensor):
+        array = weight.data if weight.device is like.device else weight.to(like.device).data
+    else:
+        array = like.device.from_host(numpy.asarray(weight))
+    if array.shape != (classes,):
+        raise ValueError(
+            f"{op}: weight must have shape ({classes},), one per class, got {array.shape}"
+        )
+    return array.astype(like.dtype)
+
+
+def _constant_like(array, like):
+    """A device array (or host number) as a constant Tensor of `like`'s dtype."""
+    if not hasattr(array, "shape") or isinstance(array, numpy.generic):
+        array = like.xp.asarray(array)
+    return Tensor._wrap(array.astype(like.dtype), like.device)
+
+
+def _safe_targets(t, ignore_index):
+    """Targets with ignored entries replaced by class 0, so they can index (their weight
+    is then zeroed)."""
+    return t * (t != ignore_index)
+
+
+def _class_rows(log_probs):
+    """(positions, C) rows of class scores: (C,) -> (1, C); (N, C, d...) -> (N*d..., C)."""
+    if log_probs.ndim == 1:
+        return log_probs.reshape(1, -1)
+    if log_probs.ndim > 2:  # classes to the last axis
+        axes = (0,) + tuple(range(2, log_probs.ndim)) + (1,)
+        return log_probs.transpose(*axes).reshape(-1, log_probs.shape[1])
+    return log_probs
+
+
+def _nll(log_probs, t, weight, ignore_index, reduction):
+    """-w[t] * log_probs[t] per position (0 where t == ignore_index), reduced; the mean
+    divides by the sum of the weights used, as PyTorch."""
+    rows = _class_rows(log_probs)
+    flat = t.reshape(-1)
+    safe = _safe_targets(flat, ignore_index)
+    keep = (flat != ignore_index).astype(log_probs.dtype)
+    scale = keep if weight is None else weight[safe] * keep
+    picked = rows[log_probs.xp.arange(rows.shape[0]), safe]
+    losses = -(picked * _constant_like(scale, log_probs))
+    if reduction == "none":
+        return losses.reshape(t.shape)
+    if reduction == "sum":
+        return losses.sum()
+    return _weighted_mean(losses, scale.sum(), log_probs)
+
+
+def _weighted_mean(losses, total, like):
+    """sum(losses) / total, the weighted mean.  With every target ignored (total 0) it is
+    NaN, as PyTorch, with zero gradients (not NaN ones, which would spoil a whole step)."""
+    if not bool(total != 0):
+        return losses.sum() + _constant_like(like.xp.asarray(float("nan")), like)
+    return losses.sum() / _constant_like(total, like)
+
+
+def nll_loss(log_probs, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    """The negative log-likelihood loss, as PyTorch: -weight[t] * log_probs[n, t] for
+    log-probabilities (N, C) (or (C,), or (N, C, d1, ...)) and integer targets (N,) (or
+    (), or (N, d1, ...)).  Targets equal to ignore_index count for nothing; the mean
+    divides by the sum of the weights of the targets used.  Give it log_softmax's output
+    (cross_entropy does both in one call)."""
+    target = _check_class_target(log_probs, target, "nll_loss")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    classes = log_probs.shape[0 if log_probs.ndim == 1 else 1]
+    t = target.data
+    _check_class_range(t, classes, ignore_index, "nll_loss")
+    weight = _class_weight(weight, classes, log_probs, "nll_loss")
+    return _nll(log_probs, t, weight, ignore_index, reduction)
+
+
+def binary_cross_entropy(probs, target, weight=None, *, reduction="mean"):
+    """-weight * (y log(p) + (1 - y) log(1 - p)) for probabilities p in [0, 1], each log
+    clamped at -100 as PyTorch (op: BinaryCrossEntropy).  weight: a constant that
+    broadcasts to p's shape.  From logits, binary_cross_entropy_with_logits is stabler."""
+    target = _as_tensor(target, probs)
+    if probs.shape != target.shape:
+        raise ValueError(
+            f"binary_cross_entropy: input {probs.shape} and target {target.shape} differ in shape"
+        )
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(
+            f"binary_cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
+        )
+    p = probs.data
+    if p.size and (bool((p < 0).any()) or bool((p > 1).any())):
+        raise ValueError("binary_cross_entropy: all elements of input must lie in [0, 1]")
+    if weight is not None:
+        weight = _as_tensor(weight, probs).data
+        try:
+            numpy.broadcast_shapes(weight.shape, probs.shape)
+        except ValueError:
+            raise ValueError(
+                f"binary_cross_entropy: weight {weight.shape} does not broadcast to input "
+                f"{probs.shape}"
+            ) from None
+        weight = weight.astype(probs.dtype)
+    return apply(N.BinaryCrossEntropy, probs, target, weight=weight, reduction=reduction)
+
+
+# ---- shape and indexing functions with PyTorch's names (tg.flip, tg.gather, ...) ------
+
+
+def flip(input, dims):
+    return input.flip(dims)
+
+
+def repeat_interleave(input, repeats, dim=None):
+    return input.repeat_interleave(repeats, dim)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    return tensor.split(split_size_or_sections, dim)
+
+
+def chunk(input, chunks, dim=0):
+    return input.chunk(chunks, dim)
+
+
+def roll(input, shifts, dims=None):
+    return input.roll(shifts, dims)
+
+
+def tril(input, diagonal=0):
+    return input.tril(diagonal)
+
+
+def triu(input, diagonal=0):
+    return input.triu(diagonal)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    return input.diagonal(offset, dim1, dim2)
+
+
+def unflatten(input, dim, sizes):
+    return input.unflatten(dim, sizes)
+
+
+def gather(input, dim, index):
+    return input.gather(dim, index)
+
+
+def scatter(input, dim, index, src=None, value=None):
+    return input.scatter(dim, index, src, value)
+
+
+def scatter_add(input, dim, index, src):
+    return input.scatter_add(dim, index, src)
+
+
+def masked_fill(input, mask, value):
+    return input.masked_fill(mask, value)
+
+
+def sort(input, dim=-1, descending=False):
+    return input.sort(dim, descending)
+
+
+def argsort(input, dim=-1, descending=False):
+    return input.argsort(dim, descending)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):
+    return input.topk(k, dim, largest, sorted)
+
+
+def _along_index(op, x, dim, index, src=None):
+    """Check gather's and scatter's `index` against x (and src): (axis, index array).
+
+    As PyTorch: index has x's number of dims, integer values in [0, size of `dim`), and
+    no axis longer than x's (other than `dim`) or than src's.  The index may be a Tensor
+    on x's device, or host data (a list, a NumPy array), which is moved there.
+    """
+    if not isinstance(index, Tensor):
+        index = Tensor(numpy.asarray(index), device=x.device)
+    if index.device is not x.device:
+        raise RuntimeError(
+            f"{op}: index is on {index.device.name} but the tensor is on {x.device.name}; "
+            "move it with .to(device)"
+        )
+    if index.dtype.kind not in "iu":
+        raise TypeError(f"{op}: index must be an integer tensor (int64), got dtype {index.dtype}")
+    axis = normalize_axis(dim, x.ndim, op)[0]
+    if index.ndim != x.ndim or any(
+        n > size for d, (n, size) in enumerate(zip(index.shape, x.shape)) if d != axis
+    ):
+        raise ValueError(
+            f"{op}: index of shape {index.shape} does not fit a tensor of shape {x.shape} "
+            f"along dim {axis}: it needs {x.ndim} dims, none longer than the tensor's "
+            f"except dim {axis}"
+        )
+    if isinstance(src, Tensor) and (
+        src.ndim != index.ndim or any(n > s for n, s in zip(index.shape, src.shape))
+    ):
+        raise ValueError(
+            f"{op}: src of shape {src.shape} is smaller than index of shape {index.shape}"
+        )
+    if isinstance(src, Tensor) and src.device is not x.device:
+        _raise_mixed_devices(op, (x, src))
+    if isinstance(src, Tensor) and src.dtype != x.dtype:  # as PyTorch: no silent casts
+        raise TypeError(f"{op}: src has dtype {src.dtype} but the tensor has dtype {x.dtype}")
+    picks, size = index.data, x.shape[axis]
+    if picks.size and (bool((picks < 0).any()) or bool((picks >= size).any())):
+        raise IndexError(
+            f"{op}: index values must lie in [0, {size}) for dim {axis} of a tensor of shape "
+            f"{x.shape}; got values from {int(picks.min())} to {int(picks.max())}"
+        )
+    return axis, picks
+
+
+def _full_index(picks, axis, xp):
+    """One integer array per axis for x[...]: `picks` along `axis`, and along every other
+    axis d the positions 0..n-1 shaped to broadcast along d, so out[i, j] = x[i, picks[i, j]]
+    (the index numpy.take_along_axis builds)."""
+    parts = []
+    for d, n in enumerate(picks.shape):
+        if d == axis:
+            parts.append(picks)
+        else:
+            shape = [1] * picks.ndim
+            shape[d] = n
+            parts.append(xp.arange(n).reshape(tuple(shape)))
+    return tuple(parts)
+
+
+def _leading_block(src, shape):
+    """src[:shape[0], :shape[1], ...]: the part of src that scatter reads (as PyTorch)."""
+    if src.shape == tuple(shape):
+        return src
+    return apply(S.GetItem, src, index=tuple(slice(0, n) for n in shape))
+
+
+def _argsort(x, axis, descending):
+    """Sorting order along `axis` (an int64 array on x's device); descending sorts -x
+    (flips the ascending order for unsigned ints and bools, where -x would wrap).  Not a
+    stable sort (nor is PyTorch's by default): NumPy's stable argsort is 3x slower."""
+    xp, data = x.xp, x.data
+    if not descending:
+        return xp.argsort(data, axis=axis)
+    if data.dtype.kind in "fi":
+        return xp.argsort(-data, axis=axis)
+    return xp.flip(xp.argsort(data, axis=axis), axis=axis)
+
+
+def _upper_triangle(n, m, k, dtype):
+    """True where col - row >= k: the complement of numpy.tri's col - row <= k - 1."""
+    return ~numpy.tri(n, m, k - 1, dtype=dtype)

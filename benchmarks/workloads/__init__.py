@@ -5,9 +5,22 @@ Each module has `setup(seed) -> state` (data and initial weights, one copy per s
 gradients so run.py can check that both sides did the same work), `TARGET`, the
 ratio tinygrad_edu time / NumPy time we aim for, and `MEMORY_TARGET`, the ratio of the
 peak memory of one step (`run.py --memory`); either target may be None (none set).
+A workload without a hand-written NumPy step (`tiny-gpt`) says what its reference side
+is instead in `REFERENCE` (run.py marks its row) and why it cannot run in `unavailable()`.
 """
 
-from . import chain, chain_wide, cnn_digits, mnist_mlp, overhead, overhead_f64, seed_mlp, tanh3
+from . import (
+    attention,
+    chain,
+    chain_wide,
+    cnn_digits,
+    mnist_mlp,
+    overhead,
+    overhead_f64,
+    seed_mlp,
+    tanh3,
+    tiny_gpt,
+)
 
 WORKLOADS = {
     "overhead": overhead,
@@ -18,4 +31,6 @@ WORKLOADS = {
     "cnn-digits": cnn_digits,
     "chain": chain,
     "chain-wide": chain_wide,
+    "attention": attention,
+    "tiny-gpt": tiny_gpt,
 }

@@ -19,7 +19,9 @@ from .layers import (
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
+    Conv1d,
     Conv2d,
+    ConvTranspose2d,
     Dropout,
     Embedding,
     Flatten,
@@ -30,21 +32,27 @@ from .layers import (
     LogSoftmax,
     MaxPool2d,
     ModuleList,
+    MultiheadAttention,
     ReLU,
     Sequential,
     Sigmoid,
     Softmax,
     Tanh,
+    TransformerEncoderLayer,
+    Upsample,
 )
-from .losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 
 __all__ = [
     "AvgPool2d",
+    "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv1d",
     "Conv2d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
@@ -58,8 +66,10 @@ __all__ = [
     "LogSoftmax",
     "MSELoss",
     "MaxPool2d",
+    "MultiheadAttention",
     "Module",
     "ModuleList",
+    "NLLLoss",
     "Parameter",
     "RNN",
     "ReLU",
@@ -67,6 +77,8 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Tanh",
+    "TransformerEncoderLayer",
+    "Upsample",
     "functional",
     "init",
 ]

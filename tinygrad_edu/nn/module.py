@@ -21,11 +21,12 @@ the root model always leaves the full names.  A name the user chose is kept.
 What does not live here: the layers (nn/layers/), the math (nn/functional.py, ops/).
 """
 
+import weakref
 from collections import OrderedDict, namedtuple
 
 import numpy
 
-from .. import backend
+from .. import autograd, backend
 from ..tensor import Tensor
 
 
@@ -76,7 +77,12 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        # The creation numbers before and after forward mark the ops this call made, so a
+        # drawing can box them under the module's name (autograd.SCOPES); nothing per op.
+        start = autograd.next_seq()
+        output = self.forward(*args, **kwargs)
+        autograd.SCOPES.append((weakref.ref(self), start, autograd.next_seq(), None))
+        return output
 
     # ---- registration --------------------------------------------------------------
 

@@ -128,7 +128,8 @@ class Im2Col(Function):
     """Image patches as rows: the step that turns a convolution into one matrix product.
 
     x (N, C, H, W) -> out (N*OH*OW, C*kh*kw): row (n, i, j) holds the kh x kw patch of
-    every channel whose top-left corner is (i*stride - padding, j*stride - padding).
+    every channel whose top-left corner is (i*stride - padding, j*stride - padding); with
+    dilation d the patch reads every d-th pixel (a kernel spread over d*(k-1)+1 pixels).
     Outside the image the patch reads `pad_value` (0 for convolution, -inf for max-pool).
     With windows_first=True the layout is (kh*kw, N*C*OH*OW) instead: pooling reduces
     over the first axis, which NumPy does far faster than over a short last axis.
@@ -140,9 +141,16 @@ class Im2Col(Function):
     reads = {}
 
     def forward(
-        self, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), pad_value=0.0, windows_first=False
+        self,
+        x,
+        kernel=(1, 1),
+        stride=(1, 1),
+        padding=(0, 0),
+        pad_value=0.0,
+        windows_first=False,
+        dilation=(1, 1),
     ):
-        self.geometry = _geometry(x.shape, kernel, stride, padding, windows_first)
+        self.geometry = _geometry(x.shape, kernel, stride, padding, windows_first, dilation)
         return im2col(self.xp, x, self.geometry, pad_value)
 
     def backward(self, xp, grad, out, x):
@@ -168,27 +176,33 @@ class Col2Im(Function):
         if xp is self.xp:
             return (im2col(xp, grad, self.geometry, 0.0),)
         g = self.geometry
-        return (Im2Col.apply(grad, kernel=g[4], stride=g[5], padding=g[6], windows_first=g[9]),)
+        return (
+            Im2Col.apply(
+                grad, kernel=g[4], stride=g[5], padding=g[6], windows_first=g[9], dilation=g[10]
+            ),
+        )
 
 
-def _geometry(shape, kernel, stride, padding, windows_first=False):
-    """(N, C, H, W, kernel, stride, padding, OH, OW, windows_first) for a 4-D input."""
+def _geometry(shape, kernel, stride, padding, windows_first=False, dilation=(1, 1)):
+    """(N, C, H, W, kernel, stride, padding, OH, OW, windows_first, dilation) for a 4-D
+    input.  A dilated kernel spans d*(k-1)+1 pixels."""
     if len(shape) != 4:
         raise ValueError(f"expected an input of shape (N, C, H, W), got {tuple(shape)}")
     n, c, h, w = shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh = (h + 2 * ph - kh) // sh + 1
-    ow = (w + 2 * pw - kw) // sw + 1
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    ow = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     if oh <= 0 or ow <= 0:
         raise ValueError(
-            f"kernel {kernel} with padding {padding} does not fit an image of size {(h, w)}"
+            f"kernel {kernel} (dilation {dilation}) with padding {padding} does not fit an "
+            f"image of size {(h, w)}"
         )
-    return (n, c, h, w, (kh, kw), (sh, sw), (ph, pw), oh, ow, windows_first)
+    return (n, c, h, w, (kh, kw), (sh, sw), (ph, pw), oh, ow, windows_first, (dh, dw))
 
 
 def im2col(xp, x, geometry, pad_value):
     """The array work of Im2Col: one strided copy per kernel position (kh*kw of them)."""
-    n, c, h, w, (kh, kw), (sh, sw), (ph, pw), oh, ow, windows_first = geometry
+    n, c, h, w, (kh, kw), (sh, sw), (ph, pw), oh, ow, windows_first, (dh, dw) = geometry
     if ph or pw:
         x = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=pad_value)
     if windows_first:
@@ -197,7 +211,8 @@ def im2col(xp, x, geometry, pad_value):
         cols = xp.empty((n, oh, ow, c, kh, kw), dtype=x.dtype)
     for i in range(kh):
         for j in range(kw):
-            window = x[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw]
+            top, left = i * dh, j * dw
+            window = x[:, :, top : top + sh * oh : sh, left : left + sw * ow : sw]
             if windows_first:
                 cols[i, j] = window
             else:
@@ -209,7 +224,7 @@ def im2col(xp, x, geometry, pad_value):
 
 def col2im(xp, cols, geometry):
     """The array work of Col2Im: add each kernel position's values back where they came from."""
-    n, c, h, w, (kh, kw), (sh, sw), (ph, pw), oh, ow, windows_first = geometry
+    n, c, h, w, (kh, kw), (sh, sw), (ph, pw), oh, ow, windows_first, (dh, dw) = geometry
     if windows_first:
         cols = cols.reshape(kh, kw, n, c, oh, ow)
     else:
@@ -221,5 +236,54 @@ def col2im(xp, cols, geometry):
                 piece = cols[i, j]
             else:
                 piece = cols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
-            padded[:, :, i : i + sh * oh : sh, j : j + sw * ow : sw] += piece
+            top, left = i * dh, j * dw
+            padded[:, :, top : top + sh * oh : sh, left : left + sw * ow : sw] += piece
     return padded[:, :, ph : ph + h, pw : pw + w]
+
+
+class BinaryCrossEntropy(Function):
+    """out = -w * (y * log(x) + (1 - y) * log(1 - x)) for probabilities x and targets y,
+    each log clamped at -100 as PyTorch (so x = 0 or 1 gives a finite loss); then the
+    mean, the sum, or each element ("none").  w: a constant weight that broadcasts.
+
+    d(out)/dx = w * (x - y) / max(x * (1 - x), 1e-12)   (PyTorch's guard at 0 and 1)
+    d(out)/dy = w * (log(1 - x) - log(x))                (the clamped logs)
+    times the upstream gradient (divided by the element count for the mean).  Fused
+    because a composition's gradient is NaN where x is exactly 0 or 1 (inf * 0).
+    """
+
+    __slots__ = ("weight", "reduction")
+    reads = {"grad_x": "x y", "grad_y": "x"}
+
+    def forward(self, x, y, weight=None, reduction="mean"):
+        self.weight, self.reduction = weight, reduction
+        xp = self.xp
+        losses = -(y * _clamped_log(xp, x, xp) + (1 - y) * _clamped_log(xp, 1 - x, xp))
+        if weight is not None:
+            losses = losses * weight
+        if reduction == "mean":
+            return losses.mean()
+        if reduction == "sum":
+            return losses.sum()
+        return losses
+
+    def backward(self, xp, grad, out, x, y):
+        if self.reduction == "mean":
+            grad = grad / x.size
+        if self.weight is not None:
+            grad = grad * self.weight
+        grad_x = grad_y = None
+        if self.needs_input_grad[0]:
+            grad_x = grad * (x - y) / xp.maximum(x * (1 - x), 1e-12)
+        if self.needs_input_grad[1]:
+            grad_y = grad * (_clamped_log(xp, 1 - x, self.xp) - _clamped_log(xp, x, self.xp))
+        return grad_x, grad_y
+
+
+def _clamped_log(xp, x, array_xp):
+    """max(log(x), -100), without NumPy's divide-by-zero warning at x = 0 (arrays)."""
+    if xp is not array_xp:  # Tensors (create_graph=True): recorded ops
+        return xp.maximum(xp.log(x), -100.0)
+    positive = x > 0
+    logs = xp.log(xp.where(positive, x, 1.0))
+    return xp.where(positive, xp.maximum(logs, -100.0), -100.0)

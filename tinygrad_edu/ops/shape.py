@@ -3,7 +3,9 @@
 Forward results are views where NumPy gives views (reshape, transpose, broadcast_to,
 basic indexing), so these ops copy nothing.  Their backward moves the gradient back
 to the input's layout.  `squeeze`, `unsqueeze`, `flatten`, `expand` and `permute` are
-written in tensor.py with these.
+written in tensor.py with these, and so are PyTorch's `flip`, `repeat`, `split`, `roll`,
+`tril`, `diagonal`, `gather`, `scatter_add`, `sort`, `topk` and pad's other modes (slices,
+index arrays and broadcasts).  `scatter` (overwriting, not adding) is its own op here.
 """
 
 from ..autograd import Function
@@ -187,3 +189,32 @@ class ToDevice(Function):
         if xp is self.xp:  # arrays: move the gradient's values back
             return (self.source.from_host(self.target.to_host(grad)),)
         return (grad.to(self.source),)  # Tensors: a recorded move
+
+
+class Scatter(Function):
+    """out = x with src written at `index` (a tuple of integer arrays, one per axis, as
+    Tensor.scatter builds it): out[index] = src.
+
+    d(out)/dx = 1 where x was kept, 0 where src overwrote it;  d(out)/dsrc picks the
+    gradient at `index`: grad_src = grad[index].  Forward keeps the kept-places mask.
+    """
+
+    __slots__ = ("index", "kept")
+    reads = {}  # the index and the mask on self are all backward needs
+
+    def forward(self, x, src, index=None):
+        self.index = index
+        out = x.copy()
+        out[index] = src
+        kept = self.xp.ones(x.shape, dtype=bool)
+        kept[index] = False
+        self.kept = kept
+        return out
+
+    def backward(self, xp, grad, out, x, src):
+        grad_x = grad * self.kept if self.needs_input_grad[0] else None
+        grad_src = grad[self.index] if self.needs_input_grad[1] else None
+        return grad_x, grad_src
+
+    def release(self):
+        self.kept = None

@@ -12,8 +12,9 @@ batch_first=True, or (L, input_size) for one unbatched sequence; states
 """
 
 import math
+import weakref
 
-from ... import creation
+from ... import autograd, creation
 from ...tensor import stack
 from .. import functional as F
 from .. import init
@@ -178,12 +179,14 @@ class RNN(_RNNBase):
             h = h0[layer]
             outputs = []
             for t in range(x.shape[0]):
+                start = autograd.next_seq()  # this step's ops: drawings box and fold them
                 pre_activation = from_input[t] + F.linear(h, w_hh, b_hh)
                 if self.nonlinearity == "tanh":
                     h = pre_activation.tanh()
                 else:
                     h = pre_activation.relu()
                 outputs.append(h)
+                autograd.SCOPES.append((weakref.ref(self), start, autograd.next_seq(), (layer, t)))
             last_h.append(h)
             x = self._between_layers(stack(outputs), layer)
         return self._output(x, unbatched), self._final_state(last_h, unbatched)
@@ -219,6 +222,7 @@ class LSTM(_RNNBase):
             h, c = h0[layer], c0[layer]
             outputs = []
             for t in range(x.shape[0]):
+                start = autograd.next_seq()  # this step's ops: drawings box and fold them
                 gates = from_input[t] + F.linear(h, w_hh, b_hh)
                 i = gates[..., 0:size].sigmoid()
                 f = gates[..., size : 2 * size].sigmoid()
@@ -227,6 +231,7 @@ class LSTM(_RNNBase):
                 c = f * c + i * g
                 h = o * c.tanh()
                 outputs.append(h)
+                autograd.SCOPES.append((weakref.ref(self), start, autograd.next_seq(), (layer, t)))
             last_h.append(h)
             last_c.append(c)
             x = self._between_layers(stack(outputs), layer)
