@@ -319,3 +319,49 @@ def test_jit_of_a_module_and_of_a_callable_object(device):
         np.testing.assert_array_equal(out.numpy(), expected().numpy())
         model[0].weight.data[...] = model[0].weight.data * 0.5  # read again by every replay
         np.testing.assert_array_equal(jitted(x).numpy(), expected().numpy())
+
+
+def test_embedding_and_cross_entropy_train_jitted(device):
+    """Index checks (embedding, cross_entropy) are host functions: kept, not refused."""
+    rng = np.random.default_rng(4)
+    tokens = tg.Tensor(rng.integers(0, 12, size=(16,)), device=device)
+    labels = tg.Tensor(rng.integers(0, 3, size=(16,)), device=device)
+    sides = []
+    for _ in range(2):
+        tg.manual_seed(5)
+        model = nn.Sequential(nn.Embedding(12, 6), nn.Tanh(), nn.Linear(6, 3))
+        model = model.to(device=device, dtype=tg.float64)
+        optimizer = optim.Adam(model.parameters(), lr=0.05)
+
+        def step(tokens, labels, model=model, optimizer=optimizer):
+            optimizer.zero_grad()
+            loss = tg.cross_entropy(model(tokens), labels)
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        sides.append((model, step))
+    (model_e, eager), (model_j, step) = sides
+    jitted = tg.jit(step)
+    for i in range(10):
+        assert jitted(tokens, labels).item() == pytest.approx(
+            eager(tokens, labels).item(), abs=1e-12
+        )
+        _assert_same(model_e, model_j)
+    assert jitted.replays > 0
+    bad = tg.Tensor(np.full(16, 12), device=device)  # out of range: checked on replay too
+    with pytest.raises(IndexError, match="embedding"):
+        jitted(bad, labels)
+
+
+def test_branch_on_a_value_is_checked_on_replay(device):
+    """cross_entropy branches on whether a target equals ignore_index: a replay recorded
+    without such targets refuses a batch that has one, instead of ignoring nothing."""
+    logits = tg.Tensor(np.zeros((4, 3)), device=device, requires_grad=True)
+    jitted = tg.jit(lambda labels: tg.cross_entropy(logits, labels, ignore_index=2))
+    normal = tg.Tensor(np.array([0, 1, 0, 1]), device=device)
+    for _ in range(4):
+        jitted(normal)
+    assert jitted.replays > 0
+    with pytest.raises(tg.JitError, match="ignore_index"):
+        jitted(tg.Tensor(np.array([0, 2, 1, 1]), device=device))

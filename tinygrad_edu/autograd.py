@@ -668,6 +668,25 @@ def host_function(func):
     return wrapper
 
 
+def host_value(func):
+    """Mark a library function that returns a Python value read from arrays (a bool,
+    an int) on which the caller's Python then branches (`if ignored: ...`).  Eager calls
+    go straight to `func`.  A tg.jit recording keeps the value it saw as a constant and
+    adds one instruction that calls `func` again on every replay and raises
+    tg.JitError if the value changed (the recorded branch would then be the wrong one)."""
+
+    def wrapper(*args, **kwargs):
+        if HOST.recording is None:
+            return func(*args, **kwargs)
+        return HOST.recording.host_value(func, args, kwargs)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__qualname__ = func.__qualname__
+    wrapper.__doc__ = func.__doc__
+    wrapper.__wrapped__ = func
+    return wrapper
+
+
 # ---- where ops were made: module calls and time steps (drawings group ops by them) ----
 
 # One entry per nn.Module call (Module.__call__) and per time step of nn.RNN / nn.LSTM:

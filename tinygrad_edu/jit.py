@@ -305,6 +305,29 @@ def _on_arrays(func):
 
 
 _HOST_CALLS = {}  # host function -> its _on_arrays (one object, so recordings compare equal)
+_HOST_CHECKS = {}  # host value function -> its _Expect
+
+
+class _Expect:
+    """Replays check that a value the step's Python branched on is still what it was
+    when the step was recorded (see autograd.host_value)."""
+
+    __slots__ = ("func",)
+
+    def __init__(self, func):
+        self.func = func
+
+    def __call__(self, expected, *args, **kwargs):
+        value = self.func(*args, **kwargs)
+        if value != expected:
+            raise JitError(
+                f"tg.jit: {self.func.__name__} gave {value!r} on this call but {expected!r} "
+                "when the step was recorded, and the library's Python branched on it (for "
+                "example cross_entropy with targets equal to ignore_index in some batches "
+                "only). Call the function without tg.jit for such inputs, or keep them "
+                "alike in every batch. This replay stopped part-way: in-place changes "
+                "made before this check (BatchNorm statistics) stay."
+            )
 
 
 # ---- the recording array module and generators ------------------------------------------
@@ -595,6 +618,15 @@ class Recording:
         if on_arrays is None:
             on_arrays = _HOST_CALLS[func] = _on_arrays(func)
         return _record(on_arrays, func.__name__, args, kwargs)
+
+    def host_value(self, func, args, kwargs):
+        """A call of an `autograd.host_value`: its value now, checked again on replay."""
+        check = _HOST_CHECKS.get(func)
+        if check is None:
+            check = _HOST_CHECKS[func] = _Expect(func)
+        value = _on_arrays(func)(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+        _record(check, f"expect_{func.__name__}", (value,) + tuple(args), kwargs, effect=True)
+        return value
 
     def _append(self, code, text, reads, out, effect):
         self.lines.append(_Line(code, text, reads, out, effect))
@@ -928,13 +960,17 @@ def _pretty(label, texts):
 
 
 def _same_constant(a, b):
+    """Same constant in two recordings: arrays only if the very same object; other values
+    (numbers, dtypes, bound methods such as numpy.add.at) when equal."""
     if a is b:
         return True
-    if type(a) is not type(b):
+    if type(a) is not type(b) or hasattr(a, "shape"):
         return False
-    if isinstance(a, (numpy.dtype, numpy.generic, float, int, bool, str, _Draw)):
-        return bool(a == b)
-    return False
+    try:
+        equal = a == b
+    except Exception:  # a type whose == refuses other objects
+        return False
+    return isinstance(equal, (bool, numpy.bool_)) and bool(equal)
 
 
 def _real_output(value):
@@ -1102,9 +1138,11 @@ class _Swap:
             raise JitError("tg.jit: the cpu device is not available")
         backend.generator = _traced_generator
 
+        original = self.module_call
+
         def module_call(module, *args, **kwargs):
             recording.adopt_module(module)
-            return module.forward(*args, **kwargs)
+            return original(module, *args, **kwargs)
 
         Module.__call__ = module_call
         for cls, name, method in self.steps:
