@@ -343,7 +343,7 @@ def test_embedding_and_cross_entropy_train_jitted(device):
         sides.append((model, step))
     (model_e, eager), (model_j, step) = sides
     jitted = tg.jit(step)
-    for i in range(10):
+    for _ in range(10):
         assert jitted(tokens, labels).item() == pytest.approx(
             eager(tokens, labels).item(), abs=1e-12
         )

@@ -964,7 +964,7 @@ def _same_constant(a, b):
     (numbers, dtypes, bound methods such as numpy.add.at) when equal."""
     if a is b:
         return True
-    if type(a) is not type(b) or hasattr(a, "shape"):
+    if type(a) is not type(b) or (hasattr(a, "shape") and not isinstance(a, numpy.generic)):
         return False
     try:
         equal = a == b
