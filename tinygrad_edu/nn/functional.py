@@ -14,7 +14,7 @@ import math
 import numpy
 
 from .. import backend
-from ..autograd import no_grad
+from ..autograd import host_value, no_grad
 from ..ops import nn as N
 from ..tensor import (  # noqa: F401  (re-exported: F.cross_entropy is tg.cross_entropy)
     Tensor,
@@ -658,7 +658,7 @@ def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale):
         # instead and zero its weights (docs/attention.md).
         xp = scores.xp
         dead = xp.all(scores.data == float("-inf"), axis=-1, keepdims=True)
-        if not bool(dead.any()):
+        if not _any_true(dead):
             dead = None
     if dead is not None:
         scores = where(dead, 0.0, scores)
@@ -690,3 +690,10 @@ def scaled_dot_product_attention(
     """
     out, _ = _attention(query, key, value, attn_mask, dropout_p, is_causal, scale)
     return out
+
+
+@host_value
+def _any_true(mask):
+    """bool(mask.any()): a host value, so a tg.jit recording that branched on it checks on
+    every replay that it still holds (autograd.host_value)."""
+    return bool(mask.any())
