@@ -365,3 +365,30 @@ def test_branch_on_a_value_is_checked_on_replay(device):
     assert jitted.replays > 0
     with pytest.raises(tg.JitError, match="ignore_index"):
         jitted(tg.Tensor(np.array([0, 2, 1, 1]), device=device))
+
+
+def test_causal_attention_jitted_equals_eager(device):
+    F = tg.nn.functional
+    rng = np.random.default_rng(6)
+    q, k, v = (
+        tg.Tensor(rng.standard_normal((2, 5, 4)), device=device, requires_grad=True)
+        for _ in range(3)
+    )
+
+    def step():
+        out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        loss = (out * out).sum()
+        loss.backward()
+        grads = [t.grad for t in (q, k, v)]
+        for t in (q, k, v):
+            t.grad = None
+        return loss, grads
+
+    jitted = tg.jit(step)
+    for _ in range(4):
+        loss_e, grads_e = step()
+        loss_j, grads_j = jitted()
+        assert loss_j.item() == loss_e.item()
+        for a, b in zip(grads_e, grads_j):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert jitted.replays > 0
