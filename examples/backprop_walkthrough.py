@@ -56,7 +56,7 @@ def xor_walkthrough(seed=0):
     y = tg.Tensor(labels.reshape(-1, 1).astype(np.float32), name="labels")
     loss = nn.BCEWithLogitsLoss()(model(x), y)
     loss.name = "loss"
-    return tg.walkthrough(loss, title="XOR: Linear(2, 4), Tanh, Linear(4, 1)")
+    return tg.walkthrough(loss, model=model, title="XOR: Linear(2, 4), Tanh, Linear(4, 1)")
 
 
 def screenshot(page_path, step, picture_path, window=WINDOW):

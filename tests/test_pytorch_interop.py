@@ -1019,3 +1019,135 @@ def test_tiny_gpt_state_dict_loads_into_its_torch_twin(weight_tying):
     with torch.no_grad():
         theirs = twin(torch.from_numpy(ids)).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-5)
+
+
+# ---- math ops and activations against torch, where installed ----------------------------
+
+# name: (our function, torch's function, input values); float64, one input unless a tuple
+_RNG = np.random.default_rng(11)
+_X = _RNG.uniform(-3, 3, (3, 4))
+_ZEROS = np.array([[2.0, 0.0, 3.0, -1.5], [0.0, 1.5, 0.0, 2.0], [1.0, -2.0, 0.5, 3.0]])
+MATH_CASES = {
+    "std": (lambda x: x.std(dim=1, correction=1), lambda x: x.std(dim=1, correction=1), _X),
+    "prod": (lambda x: x.prod(dim=1), lambda x: x.prod(dim=1), _ZEROS),
+    "prod_all": (lambda x: x.prod(), lambda x: x.prod(), _ZEROS[0]),
+    "cumsum": (lambda x: x.cumsum(dim=0), lambda x: x.cumsum(dim=0), _X),
+    "cumprod": (lambda x: x.cumprod(dim=1), lambda x: x.cumprod(dim=1), _ZEROS),
+    "logcumsumexp": (
+        lambda x: x.logcumsumexp(dim=1),
+        lambda x: x.logcumsumexp(dim=1),
+        np.array([[-1000.0, 0.0, 1000.0, 999.0], [1.0, 2.0, -3.0, 0.5]]),
+    ),
+    "floor": (lambda x: x.floor(), torch.floor if torch else None, _X),
+    "round": (lambda x: x.round(), torch.round if torch else None, np.array([0.5, 1.5, -2.5])),
+    "rsqrt": (lambda x: x.rsqrt(), torch.rsqrt if torch else None, np.abs(_X) + 0.1),
+    "exp2": (lambda x: x.exp2(), torch.exp2 if torch else None, _X),
+    "log2": (lambda x: x.log2(), torch.log2 if torch else None, np.abs(_X) + 0.1),
+    "log10": (lambda x: x.log10(), torch.log10 if torch else None, np.abs(_X) + 0.1),
+    "tan": (lambda x: x.tan(), torch.tan if torch else None, _X / 3),
+    "asin": (lambda x: x.asin(), torch.asin if torch else None, _X / 3.5),
+    "acos": (lambda x: x.acos(), torch.acos if torch else None, _X / 3.5),
+    "atan": (lambda x: x.atan(), torch.atan if torch else None, _X),
+    "sinh": (lambda x: x.sinh(), torch.sinh if torch else None, _X),
+    "cosh": (lambda x: x.cosh(), torch.cosh if torch else None, _X),
+    "asinh": (lambda x: x.asinh(), torch.asinh if torch else None, _X),
+    "acosh": (lambda x: x.acosh(), torch.acosh if torch else None, np.abs(_X) + 1.1),
+    "atanh": (lambda x: x.atanh(), torch.atanh if torch else None, _X / 3.5),
+    "logaddexp": (
+        lambda x, y: x.logaddexp(y),
+        lambda x, y: torch.logaddexp(x, y),
+        (_X, np.array([1000.0, -2.0, 0.5, 3.0])),
+    ),
+    "lerp": (
+        lambda x, y, w: x.lerp(y, w),
+        lambda x, y, w: torch.lerp(x, y, w),
+        (_X, _X[::-1].copy(), _RNG.uniform(0, 1, (3, 4))),
+    ),
+    "remainder": (
+        lambda x, y: x % y,
+        lambda x, y: x % y,
+        (_X, np.array([[1.25], [-0.75], [2.0]])),
+    ),
+    "silu": (tg.nn.functional.silu, torch.nn.functional.silu if torch else None, _X),
+    "elu": (
+        lambda x: tg.nn.functional.elu(x, 0.5),
+        lambda x: torch.nn.functional.elu(x, 0.5),
+        _X,
+    ),
+    "selu": (tg.nn.functional.selu, torch.nn.functional.selu if torch else None, _X),
+    "celu": (
+        lambda x: tg.nn.functional.celu(x, 2.0),
+        lambda x: torch.nn.functional.celu(x, 2.0),
+        _X,
+    ),
+    "relu6": (tg.nn.functional.relu6, torch.nn.functional.relu6 if torch else None, _X * 3),
+    "hardtanh": (
+        lambda x: tg.nn.functional.hardtanh(x, -0.5, 2.0),
+        lambda x: torch.nn.functional.hardtanh(x, -0.5, 2.0),
+        _X,
+    ),
+    "hardsigmoid": (
+        tg.nn.functional.hardsigmoid,
+        torch.nn.functional.hardsigmoid if torch else None,
+        _X * 2,
+    ),
+    "hardswish": (
+        tg.nn.functional.hardswish,
+        torch.nn.functional.hardswish if torch else None,
+        _X * 2,
+    ),
+    "mish": (tg.nn.functional.mish, torch.nn.functional.mish if torch else None, _X),
+    "softsign": (tg.nn.functional.softsign, torch.nn.functional.softsign if torch else None, _X),
+    "logsigmoid": (
+        tg.nn.functional.logsigmoid,
+        torch.nn.functional.logsigmoid if torch else None,
+        _X * 300,
+    ),
+    "softmin": (
+        lambda x: tg.nn.functional.softmin(x, dim=0),
+        lambda x: torch.nn.functional.softmin(x, dim=0),
+        _X,
+    ),
+    "normalize": (
+        lambda x: tg.nn.functional.normalize(x, p=3.0, dim=1),
+        lambda x: torch.nn.functional.normalize(x, p=3.0, dim=1),
+        _X,
+    ),
+    "softplus": (
+        lambda x: tg.nn.functional.softplus(x, beta=2.0, threshold=3.0),
+        lambda x: torch.nn.functional.softplus(x, beta=2.0, threshold=3.0),
+        _X,
+    ),
+}
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.parametrize("name", sorted(MATH_CASES))
+def test_math_ops_forward_and_backward_agree_with_torch(name):
+    ours, theirs, values = MATH_CASES[name]
+    values = values if isinstance(values, tuple) else (values,)
+    xs = [tg.Tensor(v, dtype=np.float64, requires_grad=True) for v in values]
+    ts = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in values]
+    out, torch_out = ours(*xs), theirs(*ts)
+    np.testing.assert_allclose(out.numpy(), torch_out.detach().numpy(), rtol=1e-10, atol=1e-12)
+    weight = _RNG.standard_normal(out.shape)
+    out.backward(tg.Tensor(weight, dtype=np.float64))
+    torch_out.backward(torch.tensor(weight))
+    for x, t in zip(xs, ts):
+        # rtol 1e-7: torch's hardsigmoid backward multiplies by a float32 1/6
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-7, atol=1e-12)
+
+
+@pytest.mark.skipif(torch is None, reason="torch is not installed")
+@pytest.mark.parametrize("name", ["prod", "cumprod", "logcumsumexp"])
+def test_second_derivatives_at_zeros_and_huge_values_agree_with_torch(name):
+    ours, theirs, values = MATH_CASES[name]
+    x = tg.Tensor(values, dtype=np.float64, requires_grad=True)
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    weight = _RNG.standard_normal(ours(x).shape)
+    direction = _RNG.standard_normal(values.shape)
+    (g,) = tg.grad(ours(x), [x], tg.Tensor(weight, dtype=np.float64), create_graph=True)
+    (h,) = tg.grad(g, [x], tg.Tensor(direction, dtype=np.float64))
+    (torch_g,) = torch.autograd.grad(theirs(t), [t], torch.tensor(weight), create_graph=True)
+    (torch_h,) = torch.autograd.grad(torch_g, [t], torch.tensor(direction))
+    np.testing.assert_allclose(h.numpy(), torch_h.numpy(), rtol=1e-9, atol=1e-12)

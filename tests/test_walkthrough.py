@@ -186,3 +186,18 @@ def test_bad_input_says_what_is_wrong():
         tg.walkthrough(numpy.ones(3))
     with pytest.raises(RuntimeError, match="no graph"):
         tg.walkthrough(tg.Tensor([1.0, 2.0]).sum())
+
+
+def test_models_are_boxed_and_repeats_folded_as_in_draw_graph():
+    tg.manual_seed(0)
+    model = tg.nn.Sequential(tg.nn.Linear(2, 3), tg.nn.Tanh(), tg.nn.Linear(3, 1))
+    page = tg.walkthrough(model(tg.ones(4, 2)).sum(), model=model)
+    assert "0: Linear" in page.svg and "2: Linear" in page.svg  # named module boxes
+    lstm = tg.nn.LSTM(2, 3, batch_first=True)
+    out, _ = lstm(tg.ones(1, 6, 2))
+    page = tg.walkthrough(out.sum())
+    drawn = set(re.findall(r"<title>(op\d+)</title>", page.svg))
+    shown = [s["node"] for s in page.data["steps"]]
+    assert len(shown) == len(page.steps)  # every step is in the panel ...
+    assert drawn < set(shown)  # ... while the middle time steps are folded in the drawing
+    assert "more time steps" in page.svg

@@ -231,3 +231,19 @@ def test_readme_screenshot_text_is_readable_at_the_readmes_width(browser, tmp_pa
         browser.set_window_size(*backprop_walkthrough.WINDOW)
     shown_at = min(width, README_WIDTH) / width
     assert smallest * shown_at >= 9, f"smallest text {smallest * shown_at:.1f} px in the README"
+
+
+@pytest.mark.parametrize("name", ["walkthrough_131.html", "walkthrough_xor.html"])
+def test_the_pages_in_docs_step_through_without_errors(browser, name):
+    """The committed pages (examples/backprop_walkthrough.py --out docs) work as shipped."""
+    browser.get((ROOT / "docs" / name).resolve().as_uri())
+    root = browser.find_element("css selector", ".tg-walkthrough")
+    count = int(root.find_element("css selector", ".tg-slider").get_attribute("max"))
+    for number in range(1, count + 1):
+        assert root.get_attribute("data-step") == str(number)
+        assert len(browser.find_elements("css selector", "g.node.tg-current")) == 1
+        if number < count:
+            root.find_element("css selector", ".tg-next").click()
+    assert root.find_elements("css selector", ".tg-final")
+    errors = [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+    assert not errors

@@ -26,6 +26,7 @@ from .tensor import (
     cross_entropy,
     einsum,
     linear,
+    logaddexp,
     minimum,
     mse_loss,
     stack,
@@ -648,6 +649,28 @@ def _attention_sample(draw):
     return shapes, params
 
 
+def _scan_sample(draw):
+    """A shape (0-d too) and one axis to scan along, or None for the flattened tensor."""
+    st = _st()
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=0, max_size=3)))
+    ndim = max(len(shape), 1)  # a 0-d tensor takes axis 0 or -1, as in PyTorch
+    return [shape], {"axis": draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1)))}
+
+
+def _std_sample(draw):
+    """Sides of at least 2: a standard deviation over one element is 0, where sqrt has no
+    derivative.  (The entry's `distinct` keeps the values apart for the same reason.)"""
+    st = _st()
+    return [tuple(draw(st.lists(st.integers(2, 4), min_size=1, max_size=3)))], {}
+
+
+def _normalize_sample(draw):
+    st = _st()
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    return [shape], {"dim": dim, "p": draw(st.sampled_from([1.0, 2.0, 3.0]))}
+
+
 REGISTRY = (
     # arithmetic (binary ops broadcast; reflected forms with Python numbers)
     OpInfo("add", lambda x, y: x + y, nargs=2, broadcast=True),
@@ -872,6 +895,80 @@ REGISTRY = (
         lambda q, k, v, **p: F.scaled_dot_product_attention(q, k, v, **p),
         nargs=3,
         sample=_attention_sample,
+    ),
+    # more math: reductions and scans (zeros in prod and cumprod: tests/test_ops_math.py)
+    OpInfo(
+        "std",
+        lambda x, axis, keepdims, ddof: x.std(axis, keepdims, ddof),
+        reduces=True,
+        distinct=True,
+        sample=_std_sample,
+        params={"ddof": (0, 1)},
+    ),
+    OpInfo("prod", lambda x, axis, keepdims: x.prod(axis, keepdims), reduces=True),
+    OpInfo("cumsum", lambda x, axis: x.cumsum(axis), sample=_scan_sample),
+    OpInfo("cumprod", lambda x, axis: x.cumprod(axis), sample=_scan_sample),
+    OpInfo(
+        "logcumsumexp", lambda x, axis: x.logcumsumexp(axis), sample=_scan_sample, domain=(-3, 3)
+    ),
+    # more math: rounding (zero gradient, as PyTorch), kept away from the jumps
+    OpInfo("floor", lambda x: x.floor(), kinks=(-2.0, -1.0, 0.0, 1.0, 2.0)),
+    OpInfo("ceil", lambda x: x.ceil(), kinks=(-2.0, -1.0, 0.0, 1.0, 2.0)),
+    OpInfo("round", lambda x: x.round(), kinks=(-1.5, -0.5, 0.5, 1.5)),
+    OpInfo("trunc", lambda x: x.trunc(), kinks=(-2.0, -1.0, 0.0, 1.0, 2.0)),
+    # more math: elementwise functions
+    OpInfo("rsqrt", lambda x: x.rsqrt(), domain=(0.5, 3.0)),
+    OpInfo("exp2", lambda x: x.exp2()),
+    OpInfo("log2", lambda x: x.log2(), domain=(0.5, 3.0)),
+    OpInfo("log10", lambda x: x.log10(), domain=(0.5, 3.0)),
+    OpInfo("tan", lambda x: x.tan(), domain=(-1.2, 1.2)),
+    OpInfo("asin", lambda x: x.asin(), domain=(-0.9, 0.9)),
+    OpInfo("acos", lambda x: x.acos(), domain=(-0.9, 0.9)),
+    OpInfo("atan", lambda x: x.atan()),
+    OpInfo("sinh", lambda x: x.sinh()),
+    OpInfo("cosh", lambda x: x.cosh()),
+    OpInfo("asinh", lambda x: x.asinh()),
+    OpInfo("acosh", lambda x: x.acosh(), domain=(1.1, 3.0)),
+    OpInfo("atanh", lambda x: x.atanh(), domain=(-0.9, 0.9)),
+    OpInfo("logaddexp", lambda x, y: x.logaddexp(y), nargs=2, broadcast=True),
+    OpInfo("logaddexp_scalar", lambda x: logaddexp(0.5, x)),
+    OpInfo("lerp", lambda x, y, w: x.lerp(y, w), nargs=3, broadcast=True),
+    OpInfo("lerp_scalar", lambda x, y, w: x.lerp(y, w), nargs=2, params={"w": (0.3, 1.5)}),
+    # x % y jumps where x / y is an integer: |x| < |y| here, and x kept away from 0
+    OpInfo("mod", lambda x, y: (x * 0.2) % (y + 2.5), nargs=2, broadcast=True, kinks=(0.0,)),
+    OpInfo(
+        "mod_negative_divisor",
+        lambda x, y: (x * 0.2) % (y - 2.5),
+        nargs=2,
+        broadcast=True,
+        kinks=(0.0,),
+    ),
+    OpInfo("mod_scalar", lambda x: x % 0.75, kinks=(-1.5, -0.75, 0.0, 0.75, 1.5)),
+    OpInfo("rmod_scalar", lambda x: 2.5 % x, domain=(0.7, 2.0), kinks=(2.5 / 3, 2.5 / 2)),
+    # more math: activations (tg.nn.functional)
+    OpInfo("silu", lambda x: F.silu(x)),
+    OpInfo("elu", lambda x, alpha: F.elu(x, alpha), kinks=(0.0,), params={"alpha": (1.0, 0.5)}),
+    OpInfo("selu", lambda x: F.selu(x), kinks=(0.0,)),
+    OpInfo("celu", lambda x, alpha: F.celu(x, alpha), kinks=(0.0,), params={"alpha": (1.0, 2.0)}),
+    OpInfo("relu6", lambda x: F.relu6(x), domain=(-2.0, 8.0), kinks=(0.0, 6.0)),
+    OpInfo("hardtanh", lambda x: F.hardtanh(x, -0.5, 1.2), kinks=(-0.5, 1.2)),
+    OpInfo("hardsigmoid", lambda x: F.hardsigmoid(x), domain=(-5.0, 5.0), kinks=(-3.0, 3.0)),
+    OpInfo("hardswish", lambda x: F.hardswish(x), domain=(-5.0, 5.0), kinks=(-3.0, 3.0)),
+    OpInfo("mish", lambda x: F.mish(x)),
+    OpInfo("softsign", lambda x: F.softsign(x), kinks=(0.0,)),
+    OpInfo("logsigmoid", lambda x: F.logsigmoid(x), domain=(-5.0, 5.0)),
+    OpInfo("softmin", lambda x, axis: F.softmin(x, axis), sample=_softmax_sample),
+    OpInfo(
+        "normalize",
+        lambda x, p, dim: F.normalize(x, p, dim),
+        sample=_normalize_sample,
+        kinks=(0.0,),
+    ),
+    OpInfo(
+        "softplus_beta",
+        lambda x: x.softplus(beta=2.0, threshold=3.0),
+        domain=(-3.0, 3.0),
+        kinks=(1.5,),
     ),
 )
 

@@ -678,16 +678,21 @@ class Tensor:
         return Tensor._wrap(self.data >= self._lift(other).data, self.device)
 
     def __invert__(self):
-        """Elementwise not of a boolean tensor (no graph)."""
+        """Elementwise not of a boolean tensor, bitwise not of an integer one (no graph)."""
+        if self.dtype.kind not in "biu":
+            raise TypeError(
+                f"~: bitwise not needs an integer or boolean tensor, got dtype {self.dtype} "
+                f"(shape {self.shape}); for floats use t.logical_not() or t == 0"
+            )
         return Tensor._wrap(~self.data, self.device)
 
     def __and__(self, other):
-        """Elementwise and of boolean tensors (no graph)."""
-        return Tensor._wrap(self.data & self._lift(other).data, self.device)
+        """Elementwise and of boolean tensors, bitwise and of integer ones (no graph)."""
+        return _bitwise("&", self, self._lift(other), self.xp.bitwise_and)
 
     def __or__(self, other):
-        """Elementwise or of boolean tensors (no graph)."""
-        return Tensor._wrap(self.data | self._lift(other).data, self.device)
+        """Elementwise or of boolean tensors, bitwise or of integer ones (no graph)."""
+        return _bitwise("|", self, self._lift(other), self.xp.bitwise_or)
 
     def sign(self):
         """-1, 0 or 1 elementwise.  Its derivative is 0 wherever it exists, so the result
@@ -736,9 +741,10 @@ class Tensor:
         """x where x > 0, else slope * x (op: LeakyRelu)."""
         return apply(E.LeakyRelu, self, slope=slope)
 
-    def softplus(self):
-        """log(1 + exp(x)) elementwise, computed without overflow (op: Softplus)."""
-        return apply(E.Softplus, self)
+    def softplus(self, beta=1.0, threshold=20.0):
+        """log(1 + exp(beta * x)) / beta elementwise, computed without overflow, and x
+        itself where beta * x > threshold, as PyTorch (op: Softplus)."""
+        return apply(E.Softplus, self, beta=beta, threshold=threshold)
 
     def erf(self):
         """The error function elementwise (op: Erf)."""
@@ -1278,6 +1284,202 @@ class Tensor:
             x = apply(S.Concatenate, *pieces, axis=axis)
         return x
 
+    # ---- more math: reductions, scans, rounding, functions, remainder, bitwise ---------
+
+    def std(self, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None):
+        """Standard deviation: sqrt(var(axis, keepdims, ddof)), a composition.
+
+        `dim`, `keepdim` and `correction` are PyTorch's names for axis, keepdims and
+        ddof.  ddof=0 by default, as `var` and NumPy; PyTorch's default correction is 1.
+        """
+        axis = _either("std", "axis", axis, "dim", dim)
+        keepdims = keepdims if keepdim is None else keepdim
+        ddof = ddof if correction is None else correction
+        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
+
+    def prod(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Product over `axis`; its gradient is right with zeros in x (op: Prod)."""
+        axis = _either("prod", "axis", axis, "dim", dim)
+        keepdims = keepdims if keepdim is None else keepdim
+        return apply(R.Prod, self, axis=axis, keepdims=keepdims)
+
+    def any(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """True where some element over `axis` is non-zero (a boolean tensor, no graph)."""
+        axes = normalize_axis(_either("any", "axis", axis, "dim", dim), self.ndim, "any")
+        keepdims = keepdims if keepdim is None else keepdim
+        found = self.xp.any(self.data, axis=axes, keepdims=keepdims)
+        return Tensor._wrap(self.xp.asarray(found), self.device)
+
+    def all(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """True where every element over `axis` is non-zero (a boolean tensor, no graph)."""
+        axes = normalize_axis(_either("all", "axis", axis, "dim", dim), self.ndim, "all")
+        keepdims = keepdims if keepdim is None else keepdim
+        found = self.xp.all(self.data, axis=axes, keepdims=keepdims)
+        return Tensor._wrap(self.xp.asarray(found), self.device)
+
+    def cumsum(self, axis=None, *, dim=None):
+        """Running sum along `axis` (PyTorch's `dim`); axis=None: of the flattened tensor,
+        as NumPy (op: Cumsum)."""
+        return _scan(R.Cumsum, "cumsum", self, _either("cumsum", "axis", axis, "dim", dim))
+
+    def cumprod(self, axis=None, *, dim=None):
+        """Running product along `axis`; its gradient is right with zeros (op: Cumprod)."""
+        return _scan(R.Cumprod, "cumprod", self, _either("cumprod", "axis", axis, "dim", dim))
+
+    def logcumsumexp(self, axis=None, *, dim=None):
+        """log(cumsum(exp(x))) along `axis`, stable at every position (op: LogCumSumExp)."""
+        if self.dtype.kind not in "fc":
+            raise TypeError(f"logcumsumexp needs a floating-point tensor, got {self.dtype}")
+        axis = _either("logcumsumexp", "axis", axis, "dim", dim)
+        return _scan(R.LogCumSumExp, "logcumsumexp", self, axis)
+
+    def floor(self):
+        """The largest integer <= x; zero gradient, as PyTorch (op: Floor)."""
+        return _rounding(E.Floor, self)
+
+    def ceil(self):
+        """The smallest integer >= x; zero gradient, as PyTorch (op: Ceil)."""
+        return _rounding(E.Ceil, self)
+
+    def round(self, decimals=0):
+        """Round to `decimals` places, halves to even; zero gradient (op: Round)."""
+        return _rounding(E.Round, self, decimals=decimals)
+
+    def trunc(self):
+        """Drop the fractional part (round towards 0); zero gradient (op: Trunc)."""
+        return _rounding(E.Trunc, self)
+
+    def rsqrt(self):
+        """1 / sqrt(x) elementwise (op: Rsqrt)."""
+        return apply(E.Rsqrt, self)
+
+    def exp2(self):
+        """2**x elementwise (op: Exp2)."""
+        return apply(E.Exp2, self)
+
+    def log2(self):
+        """Base-2 logarithm elementwise (op: Log2)."""
+        return apply(E.Log2, self)
+
+    def log10(self):
+        """Base-10 logarithm elementwise (op: Log10)."""
+        return apply(E.Log10, self)
+
+    def tan(self):
+        """tan(x) elementwise (op: Tan)."""
+        return apply(E.Tan, self)
+
+    def asin(self):
+        """arcsin(x) elementwise, x in [-1, 1] (op: Asin)."""
+        return apply(E.Asin, self)
+
+    def acos(self):
+        """arccos(x) elementwise, x in [-1, 1] (op: Acos)."""
+        return apply(E.Acos, self)
+
+    def atan(self):
+        """arctan(x) elementwise (op: Atan)."""
+        return apply(E.Atan, self)
+
+    def sinh(self):
+        """sinh(x) elementwise (op: Sinh)."""
+        return apply(E.Sinh, self)
+
+    def cosh(self):
+        """cosh(x) elementwise (op: Cosh)."""
+        return apply(E.Cosh, self)
+
+    def asinh(self):
+        """arcsinh(x) elementwise (op: Asinh)."""
+        return apply(E.Asinh, self)
+
+    def acosh(self):
+        """arccosh(x) elementwise, x >= 1 (op: Acosh)."""
+        return apply(E.Acosh, self)
+
+    def atanh(self):
+        """arctanh(x) elementwise, x in (-1, 1) (op: Atanh)."""
+        return apply(E.Atanh, self)
+
+    def isnan(self):
+        """True where x is NaN (a boolean tensor, no graph)."""
+        return Tensor._wrap(self.xp.isnan(self.data), self.device)
+
+    def isinf(self):
+        """True where x is +inf or -inf (a boolean tensor, no graph)."""
+        return Tensor._wrap(self.xp.isinf(self.data), self.device)
+
+    def isfinite(self):
+        """True where x is neither NaN nor infinite (a boolean tensor, no graph)."""
+        return Tensor._wrap(self.xp.isfinite(self.data), self.device)
+
+    def logical_not(self):
+        """True where x is zero (False), for any dtype (a boolean tensor, no graph)."""
+        return Tensor._wrap(self.xp.logical_not(self.data), self.device)
+
+    def logaddexp(self, other):
+        """log(exp(x) + exp(y)) elementwise, broadcasting, stable (op: LogAddExp)."""
+        return apply(E.LogAddExp, self, self._lift(other))
+
+    def lerp(self, end, weight):
+        """Linear interpolation self + weight * (end - self); `weight` a number or a
+        tensor (a composition: Sub, Mul, Add)."""
+        end = self._lift(end)
+        weight_shape = weight.shape if isinstance(weight, Tensor) else ()
+        try:
+            numpy.broadcast_shapes(self.shape, end.shape, weight_shape)
+        except ValueError:
+            raise ValueError(
+                f"lerp: shapes start {self.shape}, end {end.shape}, weight {weight_shape} do "
+                "not broadcast"
+            ) from None
+        return self + weight * (end - self)
+
+    def __mod__(self, other):
+        """x % y: the remainder with the divisor's sign, as Python and PyTorch's
+        `remainder` (op: Mod)."""
+        other = self._lift(other)
+        _check_divisor("%", self, other)
+        return apply(E.Mod, self, other)
+
+    def __rmod__(self, other):
+        """y % x with a number or array on the left (op: Mod)."""
+        other = self._lift(other)
+        _check_divisor("%", other, self)
+        return apply(E.Mod, other, self)
+
+    def __floordiv__(self, other):
+        """x // y = floor(x / y), as Python; piecewise constant, so no graph (as PyTorch)."""
+        return _floor_divide(self, self._lift(other))
+
+    def __rfloordiv__(self, other):
+        """y // x with a number or array on the left (no graph)."""
+        return _floor_divide(self._lift(other), self)
+
+    def remainder(self, other):
+        """x % y, PyTorch's name (op: Mod)."""
+        return self % other
+
+    def floor_divide(self, other):
+        """x // y, PyTorch's name (no graph)."""
+        return _floor_divide(self, self._lift(other))
+
+    def __rand__(self, other):
+        """y & x with a number or array on the left (no graph)."""
+        return _bitwise("&", self._lift(other), self, self.xp.bitwise_and)
+
+    def __ror__(self, other):
+        """y | x with a number or array on the left (no graph)."""
+        return _bitwise("|", self._lift(other), self, self.xp.bitwise_or)
+
+    def __xor__(self, other):
+        """Elementwise exclusive or of boolean tensors, bitwise of integer ones (no graph)."""
+        return _bitwise("^", self, self._lift(other), self.xp.bitwise_xor)
+
+    def __rxor__(self, other):
+        """y ^ x with a number or array on the left (no graph)."""
+        return _bitwise("^", self._lift(other), self, self.xp.bitwise_xor)
+
 
 class _HookHandle:
     __slots__ = ("node", "hook")
@@ -1426,6 +1628,11 @@ _REFLECTED = {
     "less_equal": "__ge__",
     "greater": "__lt__",
     "greater_equal": "__le__",
+    "remainder": "__rmod__",
+    "floor_divide": "__rfloordiv__",
+    "bitwise_and": "__rand__",
+    "bitwise_or": "__ror__",
+    "bitwise_xor": "__rxor__",
 }
 
 
@@ -2159,3 +2366,206 @@ def _argsort(x, axis, descending):
 def _upper_triangle(n, m, k, dtype):
     """True where col - row >= k: the complement of numpy.tri's col - row <= k - 1."""
     return ~numpy.tri(n, m, k - 1, dtype=dtype)
+
+
+# ---- helpers of the math methods above, and their free functions (tg.cumsum, ...) ---
+
+
+def _either(op, name, value, alias, alias_value):
+    """The value of an argument that has a NumPy name and a PyTorch name (axis / dim)."""
+    if alias_value is None:
+        return value
+    if value is not None:
+        raise TypeError(f"{op}: give {name} or {alias}, not both")
+    return alias_value
+
+
+def _scan(fn, op, x, axis):
+    """Run the scan `fn` along one axis; axis=None scans the flattened tensor (NumPy)."""
+    if axis is None:
+        return apply(fn, x.reshape(-1), axis=0)
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        raise TypeError(f"{op}: axis (dim) must be one int, got {axis!r}")
+    if x.ndim == 0:  # PyTorch allows dim 0 (or -1) on a 0-d tensor: one element
+        normalize_axis(axis, 1, op)
+        return apply(fn, x.reshape(1), axis=0).reshape(())
+    return apply(fn, x, axis=normalize_axis(axis, x.ndim, op)[0])
+
+
+def _rounding(fn, x, **params):
+    """Floor, Ceil, Round, Trunc: integer and boolean tensors are already whole numbers
+    (a copy, as PyTorch returns for integers)."""
+    if x.dtype.kind in "biu":
+        return Tensor._wrap(x.data.copy(), x.device)
+    return apply(fn, x, **params)
+
+
+def _binary_no_graph(op, x, y, operation):
+    """`operation` on the arrays of x and y, as a tensor outside the graph, with the errors
+    naming the op (devices, shapes) that apply gives for ops in the graph."""
+    if x.device is not y.device:
+        _raise_mixed_devices(op, (x, y))
+    try:
+        result = operation(x.data, y.data)
+    except ValueError as error:
+        raise ValueError(f"{op} of shapes {x.shape} and {y.shape}: {error}") from None
+    return Tensor._wrap(x.device.xp.asarray(result), x.device)
+
+
+def _bitwise(op, x, y, operation):
+    """x & y, x | y, x ^ y: bitwise on integers, logical on booleans, no graph."""
+    if x.dtype.kind not in "biu" or y.dtype.kind not in "biu":
+        raise TypeError(
+            f"{op}: bitwise ops need integer or boolean tensors, got dtypes {x.dtype} and "
+            f"{y.dtype} (shapes {x.shape} and {y.shape}); compare floats first (x > 0) or "
+            "convert with .astype(tg.int64)"
+        )
+    return _binary_no_graph(op, x, y, operation)
+
+
+def _check_divisor(op, x, y):
+    """Integer division by zero is an error (as Python and PyTorch), not NumPy's silent 0."""
+    if x.dtype.kind in "biu" and y.dtype.kind in "biu" and bool((y.data == 0).any()):
+        raise ZeroDivisionError(
+            f"{op}: integer division by zero (dividend {x.shape} {x.dtype}, divisor "
+            f"{y.shape} {y.dtype})"
+        )
+
+
+def _floor_divide(x, y):
+    """x // y: floor(x / y) elementwise, outside the graph (its derivative is 0 or none)."""
+    _check_divisor("//", x, y)
+    return _binary_no_graph("//", x, y, x.device.xp.floor_divide)
+
+
+def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None):
+    return x.std(axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction)
+
+
+def prod(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return x.prod(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+# any, all and round are builtins this module uses: exported as tg.any, tg.all, tg.round
+def _any(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return x.any(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def _all(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return x.all(axis, keepdims, dim=dim, keepdim=keepdim)
+
+
+def _round(x, decimals=0):
+    return x.round(decimals)
+
+
+def cumsum(x, axis=None, *, dim=None):
+    return x.cumsum(axis, dim=dim)
+
+
+def cumprod(x, axis=None, *, dim=None):
+    return x.cumprod(axis, dim=dim)
+
+
+def logcumsumexp(x, axis=None, *, dim=None):
+    return x.logcumsumexp(axis, dim=dim)
+
+
+def floor(x):
+    return x.floor()
+
+
+def ceil(x):
+    return x.ceil()
+
+
+def trunc(x):
+    return x.trunc()
+
+
+def rsqrt(x):
+    return x.rsqrt()
+
+
+def exp2(x):
+    return x.exp2()
+
+
+def log2(x):
+    return x.log2()
+
+
+def log10(x):
+    return x.log10()
+
+
+def tan(x):
+    return x.tan()
+
+
+def asin(x):
+    return x.asin()
+
+
+def acos(x):
+    return x.acos()
+
+
+def atan(x):
+    return x.atan()
+
+
+def sinh(x):
+    return x.sinh()
+
+
+def cosh(x):
+    return x.cosh()
+
+
+def asinh(x):
+    return x.asinh()
+
+
+def acosh(x):
+    return x.acosh()
+
+
+def atanh(x):
+    return x.atanh()
+
+
+def isnan(x):
+    return x.isnan()
+
+
+def isinf(x):
+    return x.isinf()
+
+
+def isfinite(x):
+    return x.isfinite()
+
+
+def logical_not(x):
+    return x.logical_not()
+
+
+def remainder(x, y):
+    """x % y with the divisor's sign (torch.remainder); either may be a number."""
+    return _as_tensor(x, y if isinstance(y, Tensor) else None) % y
+
+
+def floor_divide(x, y):
+    """x // y = floor(x / y) (torch.floor_divide), no graph; either may be a number."""
+    return _as_tensor(x, y if isinstance(y, Tensor) else None) // y
+
+
+def logaddexp(x, y):
+    """log(exp(x) + exp(y)), broadcasting; either may be a number."""
+    return _as_tensor(x, y if isinstance(y, Tensor) else None).logaddexp(y)
+
+
+def lerp(start, end, weight):
+    """start + weight * (end - start) (torch.lerp); `weight` a number or a tensor."""
+    return _as_tensor(start, end if isinstance(end, Tensor) else None).lerp(end, weight)

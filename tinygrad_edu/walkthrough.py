@@ -295,17 +295,28 @@ def _free_saved(steps):
             node.release()
 
 
-def walkthrough(loss, grad=None, steps=None, rankdir="TB", max_ops=graph.MAX_OPS, title=None):
+def walkthrough(
+    loss,
+    grad=None,
+    steps=None,
+    rankdir="auto",
+    max_ops=graph.MAX_OPS,
+    model=None,
+    collapse=True,
+    title=None,
+):
     """Run one backward pass of `loss` and return a `Walkthrough` of it.
 
     Without `steps`, this calls `loss.backward(grad)` itself (leaves' `.grad` are set as
     usual) and records each step with its small gradients.  With `steps` (a trace from
     `with tg.trace_backward() as steps: loss.backward()`), it shows that pass instead,
-    with gradient norms, min and max only.  rankdir: the drawing's direction ("TB", top
-    to bottom, suits chains; "LR" left to right).  max_ops: larger graphs draw the ops
-    nearest the output, as `draw_graph` does.  Needs a Graphviz renderer (graphviz-pure
-    comes with `pip install "tinygrad_edu[viz]"`).
+    with gradient norms, min and max only.  The drawing takes `draw_graph`'s options:
+    rankdir ("auto": top to bottom for chains), model (names the module boxes), collapse
+    (fold repeated time steps) and max_ops (larger graphs draw the ops nearest the
+    output); every step is in the panel, drawn or not.  Needs a Graphviz renderer
+    (graphviz-pure comes with `pip install "tinygrad_edu[viz]"`).
     """
+    options = dict(rankdir=rankdir, max_ops=max_ops, model=model, collapse=collapse)
     if not isinstance(loss, autograd.STATE.tensor_type):
         raise TypeError(f"walkthrough(loss) takes a Tensor, got {type(loss).__name__}")
     if steps is None:
@@ -318,11 +329,11 @@ def walkthrough(loss, grad=None, steps=None, rankdir="TB", max_ops=graph.MAX_OPS
         with recorder:
             loss.backward(grad, retain_graph=True)  # keep the values until they are drawn
         steps, arrays = recorder.steps, recorder.arrays
-        dot = graph.to_dot(loss, show_grad=False, rankdir=rankdir, steps=steps, max_ops=max_ops)
+        dot = graph.to_dot(loss, show_grad=False, steps=steps, **options)
         _free_saved(steps)
     else:
         arrays = [None] * len(steps)
-        dot = graph.to_dot(loss, show_grad=False, rankdir=rankdir, steps=steps, max_ops=max_ops)
+        dot = graph.to_dot(loss, show_grad=False, steps=steps, **options)
     if not steps:
         raise RuntimeError("walkthrough: the backward pass took no steps (no op to show)")
     svg = _inline_svg(graph.render_dot(dot, "svg", quiet=True).decode("utf-8"))

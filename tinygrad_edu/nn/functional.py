@@ -15,7 +15,9 @@ import numpy
 
 from .. import backend
 from ..autograd import host_value, no_grad
+from ..ops import elementwise as E
 from ..ops import nn as N
+from ..ops._helpers import normalize_axis
 from ..tensor import (  # noqa: F401  (re-exported: F.cross_entropy is tg.cross_entropy)
     Tensor,
     _check_indices,
@@ -52,8 +54,9 @@ def leaky_relu(x, negative_slope=0.01):
     return x.leaky_relu(negative_slope)
 
 
-def softplus(x):
-    return x.softplus()
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold (PyTorch)."""
+    return x.softplus(beta=beta, threshold=threshold)
 
 
 def dropout(x, p=0.5, training=True):
@@ -690,6 +693,91 @@ def scaled_dot_product_attention(
     """
     out, _ = _attention(query, key, value, attn_mask, dropout_p, is_causal, scale)
     return out
+
+
+# ---- more activations: compositions of the ops above, except `elu` (op: Elu) -------
+
+_SELU_ALPHA = 1.6732632423543772848170429916717  # the constants of Klambauer et al. 2017
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def silu(x):
+    """x * sigmoid(x) (also called swish)."""
+    return x * x.sigmoid()
+
+
+def elu(x, alpha=1.0):
+    """x where x > 0, else alpha * (exp(x) - 1) (op: Elu, exact near 0 and overflow-free)."""
+    return apply(E.Elu, x, alpha=alpha)
+
+
+def selu(x):
+    """scale * elu(x, alpha) with PyTorch's fixed alpha and scale."""
+    return elu(x, _SELU_ALPHA) * _SELU_SCALE
+
+
+def celu(x, alpha=1.0):
+    """x where x > 0, else alpha * (exp(x / alpha) - 1), i.e. alpha * elu(x / alpha)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0 (it divides x)")
+    return elu(x / alpha, 1.0) * alpha
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0):
+    """x clipped to [min_val, max_val]."""
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
+    return x.clip(min_val, max_val)
+
+
+def relu6(x):
+    """min(max(x, 0), 6)."""
+    return x.clip(0.0, 6.0)
+
+
+def hardsigmoid(x):
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, a straight line between."""
+    return (x * (1 / 6) + 0.5).clip(0.0, 1.0)
+
+
+def hardswish(x):
+    """x * hardsigmoid(x)."""
+    return x * hardsigmoid(x)
+
+
+def mish(x):
+    """x * tanh(softplus(x))."""
+    return x * x.softplus().tanh()
+
+
+def softsign(x):
+    """x / (1 + |x|)."""
+    return x / (x.abs() + 1)
+
+
+def logsigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), finite for any x (log of a rounded 0 is not)."""
+    return -((-x).softplus())
+
+
+def softmin(x, dim=-1):
+    """softmax(-x) along `dim`: the smallest values get the largest weights."""
+    normalize_axis(dim, x.ndim, "softmin")
+    return (-x).softmax(dim)
+
+
+def normalize(x, p=2.0, dim=1, eps=1e-12):
+    """x / max(||x||_p, eps) along `dim`: unit vectors (PyTorch's F.normalize)."""
+    normalize_axis(dim, x.ndim, "normalize")
+    if p == float("inf"):
+        norm = x.abs().max(axis=dim, keepdims=True)
+    elif p == 2:
+        norm = (x * x).sum(axis=dim, keepdims=True).sqrt()
+    elif p > 0:
+        norm = (x.abs() ** p).sum(axis=dim, keepdims=True) ** (1.0 / p)
+    else:
+        raise ValueError(f"normalize: p must be positive (or inf), got {p!r}")
+    return x / norm.maximum(eps)
 
 
 @host_value

@@ -259,20 +259,30 @@ class LeakyRelu(Function):
 
 
 class Softplus(Function):
-    """out = log(1 + exp(x)).   d(out)/dx = sigmoid(x).
+    """out = log(1 + exp(beta * x)) / beta, and out = x where beta * x > threshold
+    (PyTorch's rule: there the two differ by less than exp(-threshold)).
+    d(out)/dx = sigmoid(beta * x), and 1 where beta * x > threshold.
 
-    `logaddexp(0, x)` is the overflow-free form: softplus(1000) = 1000, not inf.
+    `logaddexp(0, z)` is the overflow-free form: softplus(1000) = 1000, not inf.
     """
 
-    __slots__ = ()
+    __slots__ = ("beta", "threshold")
     reads = {"grad_x": "x"}
 
-    def forward(self, x):
-        return self.xp.logaddexp(0, x)
+    def forward(self, x, beta=1.0, threshold=20.0):
+        xp = self.xp
+        self.beta, self.threshold = beta, threshold
+        z = x * beta if beta != 1 else x
+        soft = xp.logaddexp(0, z)
+        if beta != 1:
+            soft = soft / beta
+        return xp.where(z > threshold, x, soft)
 
     def backward(self, xp, grad, out, x):
-        sigmoid = xp.tanh(x * 0.5) * 0.5 + 0.5
-        return (grad * sigmoid,)
+        z = x * self.beta if self.beta != 1 else x
+        linear = z > self.threshold
+        sigmoid = xp.tanh(z * 0.5) * 0.5 + 0.5
+        return (grad * (sigmoid * ~linear + linear),)
 
 
 class Erf(Function):
@@ -377,3 +387,298 @@ class Where(Function):
         if self.needs_input_grad[1]:
             grad_y = unbroadcast(grad * ~self.cond, y.shape)
         return grad_x, grad_y
+
+
+# ---- rounding: piecewise constant, so the derivative is 0 (as PyTorch) -------------
+
+
+class Floor(Function):
+    """out = floor(x), the largest integer <= x.   d(out)/dx = 0 (PyTorch's choice; the
+    true derivative is 0 between integers and undefined at them)."""
+
+    __slots__ = ()
+    reads = {}
+
+    def forward(self, x):
+        return self.xp.floor(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * 0,)
+
+
+class Ceil(Function):
+    """out = ceil(x), the smallest integer >= x.   d(out)/dx = 0 (as Floor)."""
+
+    __slots__ = ()
+    reads = {}
+
+    def forward(self, x):
+        return self.xp.ceil(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * 0,)
+
+
+class Round(Function):
+    """out = x rounded to `decimals` places, halves to even (NumPy and PyTorch agree).
+    d(out)/dx = 0 (as Floor)."""
+
+    __slots__ = ()
+    reads = {}
+
+    def forward(self, x, decimals=0):
+        return self.xp.round(x, decimals)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * 0,)
+
+
+class Trunc(Function):
+    """out = x with its fractional part dropped (towards 0).   d(out)/dx = 0 (as Floor)."""
+
+    __slots__ = ()
+    reads = {}
+
+    def forward(self, x):
+        return self.xp.trunc(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * 0,)
+
+
+# ---- more math functions ---------------------------------------------------------
+
+
+class Rsqrt(Function):
+    """out = 1 / sqrt(x).   d(out)/dx = -1/2 * x**(-3/2) = -out**3 / 2."""
+
+    __slots__ = ()
+    reads = {"grad_x": "out"}
+
+    def forward(self, x):
+        return 1 / self.xp.sqrt(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * out * out * out * -0.5,)
+
+
+class Exp2(Function):
+    """out = 2**x.   d(out)/dx = 2**x * log(2) = out * log(2)."""
+
+    __slots__ = ()
+    reads = {"grad_x": "out"}
+
+    def forward(self, x):
+        return self.xp.exp2(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * out * math.log(2.0),)
+
+
+class Log2(Function):
+    """out = log2(x).   d(out)/dx = 1 / (x * log(2))."""
+
+    __slots__ = ()
+    reads = {"grad_x": "x"}
+
+    def forward(self, x):
+        return self.xp.log2(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad / (x * math.log(2.0)),)
+
+
+class Log10(Function):
+    """out = log10(x).   d(out)/dx = 1 / (x * log(10))."""
+
+    __slots__ = ()
+    reads = {"grad_x": "x"}
+
+    def forward(self, x):
+        return self.xp.log10(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad / (x * math.log(10.0)),)
+
+
+class Tan(Function):
+    """out = tan(x).   d(out)/dx = 1 / cos(x)**2 = 1 + out**2."""
+
+    __slots__ = ()
+    reads = {"grad_x": "out"}
+
+    def forward(self, x):
+        return self.xp.tan(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * (1 + out * out),)
+
+
+class Asin(Function):
+    """out = arcsin(x), for -1 <= x <= 1.   d(out)/dx = 1 / sqrt(1 - x**2)."""
+
+    __slots__ = ()
+    reads = {"grad_x": "x"}
+
+    def forward(self, x):
+        return self.xp.arcsin(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad / xp.sqrt(1 - x * x),)
+
+
+class Acos(Function):
+    """out = arccos(x), for -1 <= x <= 1.   d(out)/dx = -1 / sqrt(1 - x**2)."""
+
+    __slots__ = ()
+    reads = {"grad_x": "x"}
+
+    def forward(self, x):
+        return self.xp.arccos(x)
+
+    def backward(self, xp, grad, out, x):
+        return (-grad / xp.sqrt(1 - x * x),)
+
+
+class Atan(Function):
+    """out = arctan(x).   d(out)/dx = 1 / (1 + x**2)."""
+
+    __slots__ = ()
+    reads = {"grad_x": "x"}
+
+    def forward(self, x):
+        return self.xp.arctan(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad / (1 + x * x),)
+
+
+class Sinh(Function):
+    """out = sinh(x) = (exp(x) - exp(-x)) / 2.   d(out)/dx = cosh(x)."""
+
+    __slots__ = ()
+    reads = {"grad_x": "x"}
+
+    def forward(self, x):
+        return self.xp.sinh(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * xp.cosh(x),)
+
+
+class Cosh(Function):
+    """out = cosh(x) = (exp(x) + exp(-x)) / 2.   d(out)/dx = sinh(x)."""
+
+    __slots__ = ()
+    reads = {"grad_x": "x"}
+
+    def forward(self, x):
+        return self.xp.cosh(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad * xp.sinh(x),)
+
+
+class Asinh(Function):
+    """out = arcsinh(x).   d(out)/dx = 1 / sqrt(x**2 + 1)."""
+
+    __slots__ = ()
+    reads = {"grad_x": "x"}
+
+    def forward(self, x):
+        return self.xp.arcsinh(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad / xp.sqrt(x * x + 1),)
+
+
+class Acosh(Function):
+    """out = arccosh(x), for x >= 1.   d(out)/dx = 1 / sqrt(x**2 - 1)."""
+
+    __slots__ = ()
+    reads = {"grad_x": "x"}
+
+    def forward(self, x):
+        return self.xp.arccosh(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad / xp.sqrt(x * x - 1),)
+
+
+class Atanh(Function):
+    """out = arctanh(x), for -1 < x < 1.   d(out)/dx = 1 / (1 - x**2)."""
+
+    __slots__ = ()
+    reads = {"grad_x": "x"}
+
+    def forward(self, x):
+        return self.xp.arctanh(x)
+
+    def backward(self, xp, grad, out, x):
+        return (grad / (1 - x * x),)
+
+
+class LogAddExp(Function):
+    """out = log(exp(x) + exp(y)) (broadcasting).
+    d(out)/dx = exp(x - out),  d(out)/dy = exp(y - out)  (the two softmax weights).
+
+    NumPy's logaddexp shifts by the larger input, so logaddexp(1000, 1000) is
+    1000 + log(2), not inf; and x - out <= 0, so the derivatives never overflow.
+    """
+
+    __slots__ = ()
+    reads = {"grad_x": "out x", "grad_y": "out y"}
+
+    def forward(self, x, y):
+        return self.xp.logaddexp(x, y)
+
+    def backward(self, xp, grad, out, x, y):
+        grad_x = grad_y = None
+        if self.needs_input_grad[0]:
+            grad_x = unbroadcast(grad * xp.exp(x - out), x.shape)
+        if self.needs_input_grad[1]:
+            grad_y = unbroadcast(grad * xp.exp(y - out), y.shape)
+        return grad_x, grad_y
+
+
+class Mod(Function):
+    """out = x mod y = x - y * floor(x / y): the remainder with the divisor's sign (Python's
+    `%`, NumPy's `remainder`, PyTorch's `remainder`).
+    d(out)/dx = 1,  d(out)/dy = -floor(x / y)  (0 <= out < y for y > 0; jumps where x/y
+    is an integer).
+    """
+
+    __slots__ = ()
+    reads = {"grad_x": "x.shape", "grad_y": "x y"}
+
+    def forward(self, x, y):
+        return self.xp.remainder(x, y)
+
+    def backward(self, xp, grad, out, x, y):
+        grad_x = grad_y = None
+        if self.needs_input_grad[0]:
+            grad_x = unbroadcast(grad, x.shape)
+        if self.needs_input_grad[1]:
+            quotient = xp.floor_divide(x, y)  # floor(x / y), as remainder used; a constant
+            grad_y = unbroadcast(-grad * quotient, y.shape)
+        return grad_x, grad_y
+
+
+class Elu(Function):
+    """out = x where x > 0, else alpha * (exp(x) - 1).
+    d(out)/dx = 1 where x > 0, else alpha * exp(x) = out + alpha.
+
+    expm1 of min(x, 0): exact near 0, and the branch not taken never overflows.
+    """
+
+    __slots__ = ("alpha",)
+    reads = {"grad_x": "out x"}
+
+    def forward(self, x, alpha=1.0):
+        xp = self.xp
+        self.alpha = alpha
+        return xp.where(x > 0, x, xp.expm1(xp.minimum(x, 0)) * alpha)
+
+    def backward(self, xp, grad, out, x):
+        slope = (out + self.alpha) * (x <= 0) + (x > 0)
+        return (grad * slope,)

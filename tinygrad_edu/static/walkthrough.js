@@ -181,7 +181,8 @@ function tgWalkthrough(root) {
     });
     paintInputs(step, "tg-edge-out", "1");
     panel.innerHTML = describe(step, current === steps.length) +
-      (op ? "" : '<p class="tg-muted">(this op is not drawn: the graph is too large)</p>');
+      (op ? "" : '<p class="tg-muted">(this op is not drawn: it is in a folded repeat, or beyond ' +
+        'the ops nearest the output that a large graph draws)</p>');
     root.setAttribute("data-step", String(current));
     slider.value = String(current);
     label.textContent = "Step " + current + " / " + steps.length;

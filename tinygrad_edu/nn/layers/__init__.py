@@ -1,7 +1,27 @@
 """The layers, one family per file (as PyTorch's torch/nn/modules/); import them from
 `tinygrad_edu.nn`."""
 
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softsign,
+    Tanh,
+)
 from .container import ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .dropout import Dropout
@@ -15,6 +35,18 @@ from .transformer import MultiheadAttention, TransformerEncoderLayer
 from .upsampling import Upsample
 
 __all__ = [
+    "CELU",
+    "ELU",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
+    "LogSigmoid",
+    "Mish",
+    "ReLU6",
+    "SELU",
+    "SiLU",
+    "Softmin",
+    "Softsign",
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",

@@ -1,4 +1,5 @@
-"""Activation layers: `ReLU Tanh Sigmoid LeakyReLU GELU Softmax LogSoftmax`.
+"""Activation layers: `ReLU Tanh Sigmoid LeakyReLU GELU Softmax LogSoftmax`, and `SiLU ELU
+SELU CELU ReLU6 Hardtanh Hardsigmoid Hardswish Mish Softsign LogSigmoid Softmin`.
 
 Each is a thin Module around the function of the same name in nn/functional.py, so it
 can sit in a `Sequential`; none has parameters.
@@ -80,6 +81,120 @@ class LogSoftmax(Module):
 
     def forward(self, x):
         return F.log_softmax(x, axis=self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class SiLU(Module):
+    """x * sigmoid(x)."""
+
+    def forward(self, x):
+        return F.silu(x)
+
+
+class ELU(Module):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class SELU(Module):
+    """scale * elu(x, alpha) with fixed alpha and scale (self-normalising networks)."""
+
+    def forward(self, x):
+        return F.selu(x)
+
+
+class CELU(Module):
+    """x where x > 0, else alpha * (exp(x / alpha) - 1)."""
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.celu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class ReLU6(Module):
+    """min(max(x, 0), 6)."""
+
+    def forward(self, x):
+        return F.relu6(x)
+
+
+class Hardtanh(Module):
+    """x clipped to [min_val, max_val]."""
+
+    def __init__(self, min_val=-1.0, max_val=1.0):
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val {min_val} is greater than max_val {max_val}")
+        self.min_val, self.max_val = min_val, max_val
+
+    def forward(self, x):
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class Hardsigmoid(Module):
+    """relu6(x + 3) / 6."""
+
+    def forward(self, x):
+        return F.hardsigmoid(x)
+
+
+class Hardswish(Module):
+    """x * relu6(x + 3) / 6."""
+
+    def forward(self, x):
+        return F.hardswish(x)
+
+
+class Mish(Module):
+    """x * tanh(softplus(x))."""
+
+    def forward(self, x):
+        return F.mish(x)
+
+
+class Softsign(Module):
+    """x / (1 + |x|)."""
+
+    def forward(self, x):
+        return F.softsign(x)
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x)), computed stably."""
+
+    def forward(self, x):
+        return F.logsigmoid(x)
+
+
+class Softmin(Module):
+    """softmax(-x) along `dim`."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmin(x, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
