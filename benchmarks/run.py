@@ -1,7 +1,7 @@
 """Benchmark runner: tinygrad_edu against hand-written NumPy, in one process.
 
     python benchmarks/run.py [names...] [--repeats N] [--quick] [--malloc-tuned] [--profile]
-                             [--memory] [--peers | --peer NAME ...]
+                             [--memory] [--jit] [--peers | --peer NAME ...]
 
 For each workload (benchmarks/workloads/, listed by `--list`) it
 1. builds the data and initial weights once (`setup`), one copy for each side,
@@ -12,7 +12,10 @@ For each workload (benchmarks/workloads/, listed by `--list`) it
 4. prints the median time per step of each side and the ratio tinygrad_edu / NumPy,
 5. with --memory, measures the peak memory of one step of each side (benchmarks/memory.py)
    and prints its ratio tinygrad_edu / NumPy in a second table,
-6. then, with --peers, does 1-4 for each other autograd library that is installed
+6. with --jit, also times the same tinygrad_edu step under `tg.jit` (recorded once, then
+   replayed: docs/jit.md) in the same rounds, checked against NumPy on replayed steps,
+   and prints its ratio to NumPy in extra columns,
+7. then, with --peers, does 1-4 for each other autograd library that is installed
    (benchmarks/peers/): its ratio to NumPy, from the same start, in the same process.
 
 README.md in this folder explains the workloads, the targets and the measured results.
@@ -125,6 +128,11 @@ def parse_args(argv):
         choices=list(PEERS),
         metavar="NAME",
         help="time this peer only (repeatable; implies --peers)",
+    )
+    parser.add_argument(
+        "--jit",
+        action="store_true",
+        help="also time each tinygrad_edu step under tg.jit (extra columns: jit ms, jit ratio)",
     )
     parser.add_argument("--list", action="store_true", help="list the workloads and exit")
     args = parser.parse_args(argv)
@@ -316,6 +324,35 @@ def time_batch(step, state, steps):
     return elapsed / steps, (minor_faults() - faults) / steps
 
 
+# Targets for the jitted step (tg.jit), as time / hand-written NumPy time; others: none.
+JIT_TARGETS = {"tanh-3": 1.5, "overhead": 1.5, "seed-mlp": 1.05, "mnist-mlp": 1.05}
+JIT_CHECK_STEPS = 5  # lockstep steps of the check: two recordings, then replays
+
+
+def make_jit_step(workload, state):
+    """The workload's tinygrad_edu step under tg.jit, called as time_batch calls steps."""
+    jitted = tg.jit(lambda: workload.tg_step(state))
+    return lambda _state: jitted(), jitted
+
+
+def check_jit_same_work(name, workload):
+    """NumPy and the jitted step in lockstep from the same start: every step, replayed ones
+    above all, must compute the same loss, gradients and updated weights."""
+    state = getattr(workload, "setup_for_check", workload.setup)(SEED)
+    step, jitted = make_jit_step(workload, state)
+    for k in range(JIT_CHECK_STEPS):
+        loss_np, grads_np = workload.numpy_step(state)
+        loss_tg, grads_tg = step(state)
+        assert_close(f"{name} (jit, step {k + 1}): loss", np.asarray(loss_tg), np.asarray(loss_np))
+        for i, (g_np, g_tg) in enumerate(zip(grads_np, grads_tg)):
+            assert_close(f"{name} (jit, step {k + 1}): gradient {i}", g_tg, g_np)
+        for i, (p_np, p_tg) in enumerate(
+            zip(state.get("np_params", ()), state.get("tg_params", ()))
+        ):
+            assert_close(f"{name} (jit, step {k + 1}): updated parameter {i}", p_tg.data, p_np)
+    assert jitted.replays > 0, f"{name}: tg.jit never replayed ({jitted})"
+
+
 def steps_per_batch(workload, state, batch_seconds):
     """How many steps make one batch of the slower side last about `batch_seconds`."""
     slowest = max(
@@ -324,7 +361,7 @@ def steps_per_batch(workload, state, batch_seconds):
     return max(1, round(batch_seconds / slowest))
 
 
-def bench(name, workload, repeats, batch_seconds):
+def bench(name, workload, repeats, batch_seconds, with_jit=False):
     # A workload whose own gradients are too small to tell right from wrong (the float32
     # chain of `overhead`) offers a second, smaller state for the check.
     setup_for_check = getattr(workload, "setup_for_check", None)
@@ -333,7 +370,11 @@ def bench(name, workload, repeats, batch_seconds):
     state = workload.setup(SEED)
     check_same_work(name, workload, state)
     steps = steps_per_batch(workload, state, batch_seconds)  # also the warm-up
-    times_np, times_tg, faults_np, faults_tg = [], [], [], []
+    if with_jit:
+        check_jit_same_work(name, workload)
+        jit_step, _ = make_jit_step(workload, state)
+        time_batch(jit_step, state, 3)  # records it (twice), then replays
+    times_np, times_tg, faults_np, faults_tg, times_jit, paired_jit = [], [], [], [], [], []
     for _ in range(repeats):
         seconds, faults = time_batch(workload.numpy_step, state, steps)
         times_np.append(seconds)
@@ -341,6 +382,9 @@ def bench(name, workload, repeats, batch_seconds):
         seconds, faults = time_batch(workload.tg_step, state, steps)
         times_tg.append(seconds)
         faults_tg.append(faults)
+        if with_jit:
+            times_jit.append(time_batch(jit_step, state, steps)[0])
+            paired_jit.append(times_jit[-1] / times_np[-1])
     # Each tinygrad_edu batch against the NumPy batch just before it: when the machine's
     # speed drifts during the run, these ratios drift much less than the times do.
     paired = [b / a for a, b in zip(times_np, times_tg)]
@@ -357,6 +401,12 @@ def bench(name, workload, repeats, batch_seconds):
         "steps": steps,
         "target": workload.TARGET,
         "reference": reference_of(workload),
+        "jit": statistics.median(times_jit) if with_jit else None,
+        "jit_ratio": statistics.median(times_jit) / statistics.median(times_np)
+        if with_jit
+        else None,
+        "jit_paired": statistics.median(paired_jit) if with_jit else None,
+        "jit_target": JIT_TARGETS.get(name),
     }
 
 
@@ -393,6 +443,26 @@ def print_table(rows, repeats):
                 f"* {row['name']}: its 'numpy' side is the same step in {row['reference']} "
                 f"(no hand-written NumPy twin): ratio = tg / {row['reference']}."
             )
+
+
+def print_jit_table(rows):
+    print("\nthe same tinygrad_edu step under tg.jit (recorded, then replayed), same rounds:")
+    header = (
+        f"{'workload':<13} {'numpy ms':>9} {'eager':>6} {'jit ms':>9} {'jit':>6} {'target':>6} "
+        f"{'met':>4} {'paired':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        target, met = target_and_met(row["jit_ratio"], row["jit_target"])
+        print(
+            f"{row['name']:<13} {row['numpy'] * 1e3:>9.3f} {row['ratio']:>6.2f} "
+            f"{row['jit'] * 1e3:>9.3f} {row['jit_ratio']:>6.2f} {target:>6} {met:>4} "
+            f"{row['jit_paired']:>6.2f}"
+        )
+    print()
+    print("eager, jit: ratio of the median time per step to NumPy's (1.00 = as fast as NumPy);")
+    print("paired: the median of each jit batch's time over the NumPy batch just before it.")
 
 
 def target_and_met(ratio, target):
@@ -614,8 +684,10 @@ def main(argv=None):
             print(f"skipping {name}: {why_not}")
             names.remove(name)
             continue
-        rows.append(bench(name, WORKLOADS[name], args.repeats, batch_seconds))
+        rows.append(bench(name, WORKLOADS[name], args.repeats, batch_seconds, args.jit))
     print_table(rows, args.repeats)
+    if args.jit:
+        print_jit_table(rows)
     # Memory and the peers are comparisons with hand-written NumPy: a workload whose
     # reference side is another library (tracemalloc cannot see torch's tensors) sits out.
     numpy_names = [name for name in names if reference_of(WORKLOADS[name]) == "NumPy"]

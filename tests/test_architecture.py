@@ -1,7 +1,8 @@
 """Imports run one way: each layer of the package imports only itself and the layers before it.
 
     backend -> autograd -> ops -> tensor -> (creation, functional, gradcheck, graph,
-    serialization, data, datasets) -> walkthrough -> nn -> optim -> (registry, testing) -> __init__
+    serialization, data, datasets) -> walkthrough -> nn -> optim -> (registry, testing, jit)
+    -> __init__
 
 So a learner can read the files in that order, each on its own: the engine (autograd.py)
 knows nothing of Tensor, the ops know only the engine, and the registry, which describes
@@ -24,7 +25,7 @@ LAYERS = [
     {"walkthrough"},
     {"nn"},
     {"optim"},
-    {"registry", "testing"},
+    {"registry", "testing", "jit"},
     {"__init__"},
 ]
 

@@ -72,6 +72,7 @@ HOW_TO_RUN = {
     "function_fit_2d.py": {"args": ["--smoke"], "expect": "grid MSE with 2,000 samples"},
     "char_rnn.py": {"args": ["--smoke"], "expect": "sample (seed 0, temperature 0.7):\nThe "},
     "gpu_train.py": {"args": ["--smoke"], "expect": "2 epochs on cpu"},
+    "jit_speedup.py": {"args": ["--smoke"], "expect": "weights equal: True"},
 }
 
 

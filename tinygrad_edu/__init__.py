@@ -48,6 +48,7 @@ from .creation import (
 from .functional import hessian, jacobian
 from .gradcheck import GradcheckError, gradcheck
 from .graph import RendererNotFoundError, draw_graph, to_dot, trace_backward
+from .jit import JitError, jit
 from .registry import REGISTRY, OpInfo
 from .serialization import SerializationError, load, save
 from .tensor import (

@@ -636,6 +636,57 @@ def _check_versions(node):
                 )
 
 
+# ---- host functions: library code that reads array values in Python (tg.jit) ----------
+
+
+class _Host:
+    """Where tg.jit (jit.py) plugs in: while it records a step, `recording` is that
+    recording, and each call of a host function becomes one instruction of it."""
+
+    __slots__ = ("recording",)
+
+
+HOST = _Host()
+HOST.recording = None
+
+
+def host_function(func):
+    """Mark a library function that reads array values in Python (Adam's `float(step)`
+    for its bias corrections, an index check) and returns arrays or None.  Eager calls go
+    straight to `func`; a tg.jit recording keeps the call as one instruction and calls
+    `func` again, on that replay's arrays, every time it replays."""
+
+    def wrapper(*args, **kwargs):
+        if HOST.recording is None:
+            return func(*args, **kwargs)
+        return HOST.recording.host_call(func, args, kwargs)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__qualname__ = func.__qualname__
+    wrapper.__doc__ = func.__doc__
+    wrapper.__wrapped__ = func
+    return wrapper
+
+
+def host_value(func):
+    """Mark a library function that returns a Python value read from arrays (a bool,
+    an int) on which the caller's Python then branches (`if ignored: ...`).  Eager calls
+    go straight to `func`.  A tg.jit recording keeps the value it saw as a constant and
+    adds one instruction that calls `func` again on every replay and raises
+    tg.JitError if the value changed (the recorded branch would then be the wrong one)."""
+
+    def wrapper(*args, **kwargs):
+        if HOST.recording is None:
+            return func(*args, **kwargs)
+        return HOST.recording.host_value(func, args, kwargs)
+
+    wrapper.__name__ = func.__name__
+    wrapper.__qualname__ = func.__qualname__
+    wrapper.__doc__ = func.__doc__
+    wrapper.__wrapped__ = func
+    return wrapper
+
+
 # ---- where ops were made: module calls and time steps (drawings group ops by them) ----
 
 # One entry per nn.Module call (Module.__call__) and per time step of nn.RNN / nn.LSTM:

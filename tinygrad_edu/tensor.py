@@ -1587,11 +1587,7 @@ def _index_arrays(index, tensor):
                 continue
             if part.dtype.kind in "iu":
                 size = tensor.shape[axis] if axis < tensor.ndim else 0
-                if part.size and (bool((part < -size).any()) or bool((part >= size).any())):
-                    raise IndexError(
-                        f"index out of range for axis {axis} of size {size} in a tensor of "
-                        f"shape {tensor.shape}"
-                    )
+                _check_index_range(part, size, axis, tensor.shape)
                 result.append(part)
                 axis += 1
                 continue
@@ -1820,7 +1816,7 @@ def cross_entropy(
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     t = target.data
     classes = logits.shape[0 if logits.ndim == 1 else 1]
-    ignored = t.size and bool((t == ignore_index).any())
+    ignored = _any_equal(t, ignore_index)
     _check_class_range(t, classes, ignore_index if ignored else None, "cross_entropy")
     if weight is None and not label_smoothing and logits.ndim <= 2 and not ignored:
         return apply(N.CrossEntropy, logits, target=t, reduction=reduction)
@@ -1899,6 +1895,48 @@ def from_dlpack(obj):
         device = backend.get_device(f"cuda:{index}")
         return Tensor._wrap(device.xp.from_dlpack(obj), device)
     raise ValueError(f"from_dlpack: unsupported DLPack device type {kind}")
+
+
+@autograd.host_function
+def _check_indices(indices, bound, what, meaning):
+    """Raise IndexError unless every value of the integer array `indices` lies in
+    [0, bound).  Reads values on the host, so tg.jit keeps it as one step of a recording
+    and checks again on every replay."""
+    if indices.size and (bool((indices < 0).any()) or bool((indices >= bound).any())):
+        raise IndexError(f"{what} must lie in [0, {bound}), {meaning}")
+
+
+# Checks that read index values on the host.  Host functions (autograd.host_function), so
+# tg.jit keeps each as one instruction of a recording and checks again on every replay.
+
+
+@autograd.host_function
+def _check_index_range(part, size, axis, shape):
+    if part.size and (bool((part < -size).any()) or bool((part >= size).any())):
+        raise IndexError(
+            f"index out of range for axis {axis} of size {size} in a tensor of shape {shape}"
+        )
+
+
+@autograd.host_function
+def _check_probabilities(p):
+    if p.size and (bool((p < 0).any()) or bool((p > 1).any())):
+        raise ValueError("binary_cross_entropy: all elements of input must lie in [0, 1]")
+
+
+@autograd.host_function
+def _check_picks(picks, size, axis, shape, op):
+    if picks.size and (bool((picks < 0).any()) or bool((picks >= size).any())):
+        raise IndexError(
+            f"{op}: index values must lie in [0, {size}) for dim {axis} of a tensor of shape "
+            f"{shape}; got values from {int(picks.min())} to {int(picks.max())}"
+        )
+
+
+@autograd.host_value
+def _any_equal(t, value):
+    """Does the integer array `t` hold `value` anywhere (cross_entropy's ignore_index)?"""
+    return bool(t.size and bool((t == value).any()))
 
 
 # ---- einsum -------------------------------------------------------------------------
@@ -2066,6 +2104,7 @@ def _check_class_target(logits, target, op):
     return target
 
 
+@autograd.host_function
 def _check_class_range(t, classes, ignore_index, op):
     """Targets other than ignore_index (None: no target is ignored) name a class."""
     valid = t if ignore_index is None else t[t != ignore_index]
@@ -2169,8 +2208,7 @@ def binary_cross_entropy(probs, target, weight=None, *, reduction="mean"):
             f"binary_cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}"
         )
     p = probs.data
-    if p.size and (bool((p < 0).any()) or bool((p > 1).any())):
-        raise ValueError("binary_cross_entropy: all elements of input must lie in [0, 1]")
+    _check_probabilities(p)
     if weight is not None:
         weight = _as_tensor(weight, probs).data
         try:
@@ -2287,11 +2325,7 @@ def _along_index(op, x, dim, index, src=None):
     if isinstance(src, Tensor) and src.dtype != x.dtype:  # as PyTorch: no silent casts
         raise TypeError(f"{op}: src has dtype {src.dtype} but the tensor has dtype {x.dtype}")
     picks, size = index.data, x.shape[axis]
-    if picks.size and (bool((picks < 0).any()) or bool((picks >= size).any())):
-        raise IndexError(
-            f"{op}: index values must lie in [0, {size}) for dim {axis} of a tensor of shape "
-            f"{x.shape}; got values from {int(picks.min())} to {int(picks.max())}"
-        )
+    _check_picks(picks, size, axis, x.shape, op)
     return axis, picks
 
 

@@ -14,12 +14,13 @@ import math
 import numpy
 
 from .. import backend
-from ..autograd import no_grad
+from ..autograd import host_value, no_grad
 from ..ops import elementwise as E
 from ..ops import nn as N
 from ..ops._helpers import normalize_axis
 from ..tensor import (  # noqa: F401  (re-exported: F.cross_entropy is tg.cross_entropy)
     Tensor,
+    _check_indices,
     apply,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -451,8 +452,7 @@ def embedding(indices, weight):
     if indices.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {indices.dtype}")
     rows = weight.shape[0]
-    if indices.size and (bool((indices.data < 0).any()) or bool((indices.data >= rows).any())):
-        raise IndexError(f"embedding: indices must lie in [0, {rows}), the rows of the weight")
+    _check_indices(indices.data, rows, "embedding: indices", "the rows of the weight")
     return weight[indices]
 
 
@@ -661,7 +661,7 @@ def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale):
         # instead and zero its weights (docs/attention.md).
         xp = scores.xp
         dead = xp.all(scores.data == float("-inf"), axis=-1, keepdims=True)
-        if not bool(dead.any()):
+        if not _any_true(dead):
             dead = None
     if dead is not None:
         scores = where(dead, 0.0, scores)
@@ -778,3 +778,10 @@ def normalize(x, p=2.0, dim=1, eps=1e-12):
     else:
         raise ValueError(f"normalize: p must be positive (or inf), got {p!r}")
     return x / norm.maximum(eps)
+
+
+@host_value
+def _any_true(mask):
+    """bool(mask.any()): a host value, so a tg.jit recording that branched on it checks on
+    every replay that it still holds (autograd.host_value)."""
+    return bool(mask.any())

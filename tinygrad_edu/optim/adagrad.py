@@ -2,7 +2,18 @@
 
 import numpy
 
+from ..autograd import host_function
 from .optimizer import Optimizer
+
+
+@host_function
+def _decayed_lr(step_count, lr, lr_decay, device, dtype):
+    """lr / (1 + (t - 1) * lr_decay) for step t = float(step_count) (a device sync on a GPU,
+    as in PyTorch), rounded to the parameter's dtype as NumPy rounds a Python float in
+    `clr * x`.  A function of its own so that tg.jit records it as one step and calls it
+    again on every replay."""
+    step = float(step_count)
+    return device.xp.asarray(lr / (1 + (step - 1) * lr_decay), dtype=dtype)
 
 
 class Adagrad(Optimizer):
@@ -84,12 +95,11 @@ class Adagrad(Optimizer):
                     state = self._init_state(p, group)
                 step_count = state["step"]
                 step_count += 1
-                step = float(step_count)  # a device sync on a GPU, as in PyTorch
+                clr = _decayed_lr(step_count, lr, lr_decay, p.device, p.dtype)
                 if maximize:
                     grad = -grad
                 if weight_decay != 0:
                     grad = grad + weight_decay * p.data
-                clr = lr / (1 + (step - 1) * lr_decay)
                 state_sum = state["sum"]
                 state_sum += grad * grad
                 std = xp.sqrt(state_sum)

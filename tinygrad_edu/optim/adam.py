@@ -8,7 +8,22 @@ import math
 
 import numpy
 
+from ..autograd import host_function
 from .optimizer import Optimizer
+
+
+@host_function
+def _bias_corrections(step_count, beta1, beta2, lr, device, dtype):
+    """sqrt(1 - beta2**t) and lr / (1 - beta1**t) for step t = float(step_count) (a device
+    sync on a GPU, as in PyTorch), as 0-d arrays of the parameter's dtype.
+
+    Computed in Python floats and then rounded to the parameter's dtype, which is what
+    NumPy does with a Python float in `denom / x`: the same numbers as that spelling.
+    A function of its own so that tg.jit records it as one step and calls it again on
+    every replay (its float() reads the step count of that replay)."""
+    step = float(step_count)
+    correction2 = device.xp.asarray(math.sqrt(1 - beta2**step), dtype=dtype)
+    return correction2, device.xp.asarray(lr / (1 - beta1**step), dtype=dtype)
 
 
 class Adam(Optimizer):
@@ -94,7 +109,9 @@ class Adam(Optimizer):
                         grad = grad + weight_decay * p.data
                 step_count = state["step"]
                 step_count += 1
-                step = float(step_count)  # a device sync on a GPU, as in PyTorch
+                correction2, step_size = _bias_corrections(
+                    step_count, beta1, beta2, lr, p.device, p.dtype
+                )
                 exp_avg = state["exp_avg"]
                 exp_avg *= beta1
                 exp_avg += (1 - beta1) * grad
@@ -109,9 +126,8 @@ class Adam(Optimizer):
                     denom = xp.sqrt(max_exp_avg_sq)
                 else:
                     denom = xp.sqrt(exp_avg_sq)
-                denom /= math.sqrt(1 - beta2**step)
+                denom /= correction2
                 denom += eps
-                step_size = lr / (1 - beta1**step)
                 p.data -= step_size * (exp_avg / denom)
                 p._bump_version()
         return loss
