@@ -54,7 +54,16 @@ from . import backend
 class _State:
     """Process-wide switches.  One object, so `apply` pays one attribute read."""
 
-    __slots__ = ("grad_enabled", "anomaly", "version", "modified", "tensor_type", "apply", "tracer")
+    __slots__ = (
+        "grad_enabled",
+        "anomaly",
+        "version",
+        "modified",
+        "tensor_type",
+        "apply",
+        "tracer",
+        "recording",
+    )
 
     def __init__(self):
         self.grad_enabled = True  # record graphs?  (no_grad turns it off)
@@ -64,6 +73,7 @@ class _State:
         self.tensor_type = None  # the Tensor class, set by tensor.py
         self.apply = None  # tensor.apply, set by tensor.py (Function.apply calls it)
         self.tracer = None  # a graph.trace_backward recording backward steps, if any
+        self.recording = None  # the tg.jit recording being traced, if any (jit.py)
 
 
 STATE = _State()

@@ -1114,15 +1114,7 @@ class _Swap:
         self.devices = list({id(d): d for d in [backend.CPU, *backend._DEVICES.values()]}.values())
         self.saved_devices = [(d.xp, d.array_type, d.to_host, d.from_host) for d in self.devices]
         self.constants = dict(_CONSTANTS)
-        self.module_call = Module.__call__
-        self.steps = []
-        classes = [Optimizer]
-        while classes:
-            cls = classes.pop()
-            classes += cls.__subclasses__()
-            for name in ("step", "zero_grad"):
-                if name in cls.__dict__:
-                    self.steps.append((cls, name, cls.__dict__[name]))
+        self.previous = None
 
     def __enter__(self):
         recording = self.recording
@@ -1137,36 +1129,20 @@ class _Swap:
         if numpy.ndarray not in recording.traced_types:
             raise JitError("tg.jit: the cpu device is not available")
         backend.generator = _traced_generator
-
-        original = self.module_call
-
-        def module_call(module, *args, **kwargs):
-            recording.adopt_module(module)
-            return original(module, *args, **kwargs)
-
-        Module.__call__ = module_call
-        for cls, name, method in self.steps:
-            setattr(cls, name, _adopting(method, recording))
+        # Module.__call__, Optimizer.zero_grad and every step() (through _evaluate) tell
+        # the recording they ran, so it keeps their state: parameters, buffers, moments.
+        self.previous = STATE.recording
+        STATE.recording = recording
         return self
 
     def __exit__(self, *exc_info):
         for device, saved in zip(self.devices, self.saved_devices):
             device.xp, device.array_type, device.to_host, device.from_host = saved
         backend.generator = _REAL_GENERATOR
-        Module.__call__ = self.module_call
-        for cls, name, method in self.steps:
-            setattr(cls, name, method)
+        STATE.recording = self.previous
         _CONSTANTS.clear()  # constants made while tracing hold Traced arrays
         _CONSTANTS.update(self.constants)
         return False
-
-
-def _adopting(method, recording):
-    def wrapper(optimizer, *args, **kwargs):
-        recording.adopt_optimizer(optimizer)
-        return method(optimizer, *args, **kwargs)
-
-    return wrapper
 
 
 _TENSOR_INIT = Tensor.__init__.__code__

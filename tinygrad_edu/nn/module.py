@@ -80,6 +80,8 @@ class Module:
         # The creation numbers before and after forward mark the ops this call made, so a
         # drawing can box them under the module's name (autograd.SCOPES); nothing per op.
         start = autograd.next_seq()
+        if autograd.STATE.recording is not None:  # tg.jit is tracing: it keeps our state
+            autograd.STATE.recording.adopt_module(self)
         output = self.forward(*args, **kwargs)
         autograd.SCOPES.append((weakref.ref(self), start, autograd.next_seq(), None))
         return output

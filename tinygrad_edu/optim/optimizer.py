@@ -16,7 +16,7 @@ from collections import defaultdict
 import numpy
 
 from .. import backend
-from ..autograd import enable_grad
+from ..autograd import STATE, enable_grad
 from ..tensor import Tensor
 
 
@@ -89,6 +89,8 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients: `p.grad = None` (default), or fill them with zeros."""
+        if STATE.recording is not None:  # tg.jit is tracing: it keeps our state
+            STATE.recording.adopt_optimizer(self)
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p.grad
@@ -109,7 +111,10 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} does not implement step()")
 
     def _evaluate(self, closure):
-        """Run `closure` (zero_grad, forward, backward, return loss) with grad enabled."""
+        """Run `closure` (zero_grad, forward, backward, return loss) with grad enabled.
+        Every step() calls it first, so tg.jit learns here which optimizers a step uses."""
+        if STATE.recording is not None:  # tg.jit is tracing: it keeps our state
+            STATE.recording.adopt_optimizer(self)
         if closure is None:
             return None
         with enable_grad():
