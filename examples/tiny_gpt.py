@@ -142,6 +142,73 @@ class TinyGPT(nn.Module):
         return self.head(self.ln_f(x))
 
 
+def torch_twin(
+    vocab_size,
+    block_size=BLOCK_SIZE,
+    n_embd=N_EMBD,
+    n_head=N_HEAD,
+    n_layer=N_LAYER,
+    weight_tying=WEIGHT_TYING,
+):
+    """TinyGPT written in PyTorch, with the same submodule names, so that our trained
+    `state_dict` loads into it and gives the same logits (tests/test_pytorch_interop.py).
+    Needs torch, which tinygrad_edu does not (it is imported here only)."""
+    import torch
+
+    tnn, tF = torch.nn, torch.nn.functional
+
+    class CausalSelfAttention(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.qkv = tnn.Linear(n_embd, 3 * n_embd)
+            self.proj = tnn.Linear(n_embd, n_embd)
+            self.resid_dropout = tnn.Dropout(0.0)
+
+        def forward(self, x):
+            n, t, c = x.shape
+            q, k, v = self.qkv(x).split(c, dim=2)
+            q, k, v = (a.view(n, t, n_head, c // n_head).transpose(1, 2) for a in (q, k, v))
+            y = tF.scaled_dot_product_attention(q, k, v, is_causal=True)
+            return self.resid_dropout(self.proj(y.transpose(1, 2).reshape(n, t, c)))
+
+    class Block(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1 = tnn.LayerNorm(n_embd)
+            self.attn = CausalSelfAttention()
+            self.ln2 = tnn.LayerNorm(n_embd)
+            self.mlp = tnn.Sequential(
+                tnn.Linear(n_embd, 4 * n_embd),
+                tnn.GELU(),
+                tnn.Linear(4 * n_embd, n_embd),
+                tnn.Dropout(0.0),
+            )
+
+        def forward(self, x):
+            x = x + self.attn(self.ln1(x))
+            return x + self.mlp(self.ln2(x))
+
+    class TinyGPT(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tok_emb = tnn.Embedding(vocab_size, n_embd)
+            self.pos_emb = tnn.Embedding(block_size, n_embd)
+            self.drop = tnn.Dropout(0.0)
+            self.blocks = tnn.ModuleList([Block() for _ in range(n_layer)])
+            self.ln_f = tnn.LayerNorm(n_embd)
+            self.head = tnn.Linear(n_embd, vocab_size, bias=False)
+            if weight_tying:
+                self.head.weight = self.tok_emb.weight
+
+        def forward(self, ids):
+            x = self.drop(self.tok_emb(ids) + self.pos_emb(torch.arange(ids.shape[1])))
+            for block in self.blocks:
+                x = block(x)
+            return self.head(self.ln_f(x))
+
+    return TinyGPT()
+
+
 def load_text():
     """The text and its alphabet, sorted."""
     text = TEXT_PATH.read_text(encoding="utf-8")

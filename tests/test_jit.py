@@ -392,3 +392,36 @@ def test_causal_attention_jitted_equals_eager(device):
         for a, b in zip(grads_e, grads_j):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
     assert jitted.replays > 0
+
+
+def test_host_array_made_afresh_each_call_is_one_constant(device):
+    """A step that builds the same NumPy array on every call (positions = np.arange(t),
+    as a GPT's forward does) replays; one whose array holds other numbers each call is
+    caught like a changing Python number."""
+    table = tg.Tensor(np.arange(12.0).reshape(6, 2), device=device, requires_grad=True)
+    calls = [0]
+
+    def same():
+        loss = tg.nn.functional.embedding(np.arange(4), table).sum()
+        loss.backward()
+        grad = table.grad
+        table.grad = None
+        return loss, grad
+
+    def changing():
+        calls[0] += 1
+        loss = tg.nn.functional.embedding(np.arange(4) + calls[0] % 2, table).sum()
+        loss.backward()
+        table.grad = None
+        return loss
+
+    jitted = tg.jit(same)
+    for _ in range(4):
+        loss, grad = jitted()
+    assert jitted.replays > 0
+    np.testing.assert_array_equal(grad.numpy()[:, 0], [1, 1, 1, 1, 0, 0])
+    assert loss.item() == pytest.approx(np.arange(8.0).sum())
+    with pytest.raises(tg.JitError, match="constant of the recording"):
+        jitted = tg.jit(changing)
+        for _ in range(4):
+            jitted()

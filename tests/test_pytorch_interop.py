@@ -940,62 +940,6 @@ def load_tiny_gpt():
     return module
 
 
-def torch_tiny_gpt(vocab_size, block_size, n_embd, n_head, n_layer, weight_tying):
-    """examples/tiny_gpt.py's TinyGPT written in PyTorch (the same submodule names)."""
-    tnn, tF = torch.nn, torch.nn.functional
-
-    class CausalSelfAttention(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.qkv = tnn.Linear(n_embd, 3 * n_embd)
-            self.proj = tnn.Linear(n_embd, n_embd)
-            self.resid_dropout = tnn.Dropout(0.0)
-
-        def forward(self, x):
-            n, t, c = x.shape
-            q, k, v = self.qkv(x).split(c, dim=2)
-            q, k, v = (a.view(n, t, n_head, c // n_head).transpose(1, 2) for a in (q, k, v))
-            y = tF.scaled_dot_product_attention(q, k, v, is_causal=True)
-            return self.resid_dropout(self.proj(y.transpose(1, 2).reshape(n, t, c)))
-
-    class Block(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.ln1 = tnn.LayerNorm(n_embd)
-            self.attn = CausalSelfAttention()
-            self.ln2 = tnn.LayerNorm(n_embd)
-            self.mlp = tnn.Sequential(
-                tnn.Linear(n_embd, 4 * n_embd),
-                tnn.GELU(),
-                tnn.Linear(4 * n_embd, n_embd),
-                tnn.Dropout(0.0),
-            )
-
-        def forward(self, x):
-            x = x + self.attn(self.ln1(x))
-            return x + self.mlp(self.ln2(x))
-
-    class TinyGPT(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.tok_emb = tnn.Embedding(vocab_size, n_embd)
-            self.pos_emb = tnn.Embedding(block_size, n_embd)
-            self.drop = tnn.Dropout(0.0)
-            self.blocks = tnn.ModuleList([Block() for _ in range(n_layer)])
-            self.ln_f = tnn.LayerNorm(n_embd)
-            self.head = tnn.Linear(n_embd, vocab_size, bias=False)
-            if weight_tying:
-                self.head.weight = self.tok_emb.weight
-
-        def forward(self, ids):
-            x = self.drop(self.tok_emb(ids) + self.pos_emb(torch.arange(ids.shape[1])))
-            for block in self.blocks:
-                x = block(x)
-            return self.head(self.ln_f(x))
-
-    return TinyGPT()
-
-
 @pytest.mark.parametrize("weight_tying", [True, False])
 def test_tiny_gpt_state_dict_loads_into_its_torch_twin(weight_tying):
     example = load_tiny_gpt()
@@ -1006,7 +950,7 @@ def test_tiny_gpt_state_dict_loads_into_its_torch_twin(weight_tying):
     assert ("head.weight" in state) and ("head.bias" not in state)
     if torch is None:
         pytest.skip("torch is not installed")
-    twin = torch_tiny_gpt(**sizes, weight_tying=weight_tying)
+    twin = example.torch_twin(**sizes, weight_tying=weight_tying)
     assert [(k, tuple(v.shape)) for k, v in state.items()] == [
         (k, tuple(v.shape)) for k, v in twin.state_dict().items()
     ]

@@ -960,10 +960,14 @@ def _pretty(label, texts):
 
 
 def _same_constant(a, b):
-    """Same constant in two recordings: arrays only if the very same object; other values
-    (numbers, dtypes, bound methods such as numpy.add.at) when equal."""
+    """Same constant in two recordings: the same object; a NumPy array holding the same
+    numbers (a step that makes `np.arange(t)` afresh on each call records it each time,
+    like a Python number); other values (numbers, dtypes, bound methods such as
+    numpy.add.at) when equal.  Device arrays only when the very same object."""
     if a is b:
         return True
+    if type(a) is numpy.ndarray and type(b) is numpy.ndarray:
+        return a.dtype == b.dtype and a.shape == b.shape and bool(numpy.array_equal(a, b))
     if type(a) is not type(b) or (hasattr(a, "shape") and not isinstance(a, numpy.generic)):
         return False
     try:

@@ -50,70 +50,15 @@ def unavailable():
     return None
 
 
-def _torch_twin(example):
-    """TinyGPT written in PyTorch with the same module names (so state_dicts match)."""
-    import torch
-    from torch import nn
-    from torch.nn import functional as F
-
-    c, heads = example.N_EMBD, example.N_HEAD
-
-    class CausalSelfAttention(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.qkv = nn.Linear(c, 3 * c)
-            self.proj = nn.Linear(c, c)
-            self.resid_dropout = nn.Dropout(0.0)
-
-        def forward(self, x):
-            n, t, _ = x.shape
-            q, k, v = self.qkv(x).split(c, dim=2)
-            q, k, v = (a.view(n, t, heads, c // heads).transpose(1, 2) for a in (q, k, v))
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
-            return self.resid_dropout(self.proj(y.transpose(1, 2).reshape(n, t, c)))
-
-    class Block(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.ln1 = nn.LayerNorm(c)
-            self.attn = CausalSelfAttention()
-            self.ln2 = nn.LayerNorm(c)
-            self.mlp = nn.Sequential(
-                nn.Linear(c, 4 * c), nn.GELU(), nn.Linear(4 * c, c), nn.Dropout(0.0)
-            )
-
-        def forward(self, x):
-            x = x + self.attn(self.ln1(x))
-            return x + self.mlp(self.ln2(x))
-
-    class TinyGPT(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.tok_emb = nn.Embedding(VOCAB, c)
-            self.pos_emb = nn.Embedding(example.BLOCK_SIZE, c)
-            self.drop = nn.Dropout(0.0)
-            self.blocks = nn.ModuleList([Block() for _ in range(example.N_LAYER)])
-            self.ln_f = nn.LayerNorm(c)
-            self.head = nn.Linear(c, VOCAB, bias=False)
-            if example.WEIGHT_TYING:
-                self.head.weight = self.tok_emb.weight
-
-        def forward(self, ids):
-            x = self.drop(self.tok_emb(ids) + self.pos_emb(torch.arange(ids.shape[1])))
-            for block in self.blocks:
-                x = block(x)
-            return self.head(self.ln_f(x))
-
-    return TinyGPT()
-
-
 def setup(seed, dtype=np.float32, compare_update=False):
     import torch
 
     example = _example()
     tg.manual_seed(seed)
     model = example.TinyGPT(VOCAB, dropout=0.0).to(dtype=dtype)
-    twin = _torch_twin(example).to(dtype=torch.float64 if dtype == np.float64 else torch.float32)
+    twin = example.torch_twin(VOCAB).to(
+        dtype=torch.float64 if dtype == np.float64 else torch.float32
+    )
     twin.load_state_dict(
         {k: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items()}
     )
@@ -168,6 +113,6 @@ def tg_step(state):
     loss = tg.cross_entropy(logits.reshape(-1, VOCAB), state["y"])
     optimizer.zero_grad()
     loss.backward()
-    grads = [p.grad.numpy() for p in model.parameters()]
+    grads = [p.grad.data for p in model.parameters()]  # arrays: tg.jit can replay this step
     optimizer.step()
-    return loss.numpy(), grads
+    return loss.data, grads
