@@ -425,3 +425,29 @@ def test_host_array_made_afresh_each_call_is_one_constant(device):
         jitted = tg.jit(changing)
         for _ in range(4):
             jitted()
+
+
+def test_replay_marks_changed_only_what_it_changed(device):
+    """An index check (a host function) reads the indices: a replay must not mark them
+    as changed in place, or an older graph that saved them would refuse its backward."""
+    tokens = tg.Tensor(np.array([0, 2, 1]), device=device)
+    table = tg.Tensor(np.ones((3, 2)), device=device, requires_grad=True)
+
+    def step():
+        loss = tg.nn.functional.embedding(tokens, table).sum()  # checks tokens' range
+        loss.backward()
+        with tg.no_grad():
+            table.data -= 0.1 * table.grad.data
+            table._bump_version()
+        table.grad = None
+        return loss
+
+    modified = tg.autograd.STATE.modified  # id(array) -> (version, ...) of its last change
+    jitted = tg.jit(step)
+    for _ in range(3):  # two traces, then a replay
+        jitted()
+    tokens_before, table_before = modified.get(id(tokens.data)), modified.get(id(table.data))
+    jitted()
+    assert jitted.replays > 0
+    assert modified.get(id(tokens.data)) == tokens_before  # read, not changed
+    assert modified.get(id(table.data)) != table_before  # changed in place, as eager marks it

@@ -73,7 +73,7 @@ class _State:
         self.tensor_type = None  # the Tensor class, set by tensor.py
         self.apply = None  # tensor.apply, set by tensor.py (Function.apply calls it)
         self.tracer = None  # a graph.trace_backward recording backward steps, if any
-        self.recording = None  # the tg.jit recording being traced, if any (jit.py)
+        self.recording = None  # the tg.jit recording being traced, if any (jit.py, below)
 
 
 STATE = _State()
@@ -649,15 +649,8 @@ def _check_versions(node):
 # ---- host functions: library code that reads array values in Python (tg.jit) ----------
 
 
-class _Host:
-    """Where tg.jit (jit.py) plugs in: while it records a step, `recording` is that
-    recording, and each call of a host function becomes one instruction of it."""
-
-    __slots__ = ("recording",)
-
-
-HOST = _Host()
-HOST.recording = None
+# While tg.jit (jit.py) records a step, STATE.recording is that recording, and each call
+# of a host function becomes one instruction of it.
 
 
 def host_function(func):
@@ -667,9 +660,9 @@ def host_function(func):
     `func` again, on that replay's arrays, every time it replays."""
 
     def wrapper(*args, **kwargs):
-        if HOST.recording is None:
+        if STATE.recording is None:
             return func(*args, **kwargs)
-        return HOST.recording.host_call(func, args, kwargs)
+        return STATE.recording.host_call(func, args, kwargs)
 
     wrapper.__name__ = func.__name__
     wrapper.__qualname__ = func.__qualname__
@@ -686,9 +679,9 @@ def host_value(func):
     tg.JitError if the value changed (the recorded branch would then be the wrong one)."""
 
     def wrapper(*args, **kwargs):
-        if HOST.recording is None:
+        if STATE.recording is None:
             return func(*args, **kwargs)
-        return HOST.recording.host_value(func, args, kwargs)
+        return STATE.recording.host_value(func, args, kwargs)
 
     wrapper.__name__ = func.__name__
     wrapper.__qualname__ = func.__qualname__

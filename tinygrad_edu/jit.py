@@ -55,7 +55,7 @@ import traceback
 import numpy
 
 from . import backend
-from .autograd import HOST, STATE
+from .autograd import STATE
 from .nn.module import Module
 from .optim.optimizer import Optimizer
 from .tensor import _CONSTANTS, Tensor
@@ -305,6 +305,7 @@ def _on_arrays(func):
 
 
 _HOST_CALLS = {}  # host function -> its _on_arrays (one object, so recordings compare equal)
+_HOST_WRAPPERS = set()  # the _on_arrays wrappers: calls that never change their arguments
 _HOST_CHECKS = {}  # host value function -> its _Expect
 
 
@@ -558,7 +559,8 @@ class Recording:
             self._append(call, text, reads, out_slot, True)
             return out
         if result is None:  # a[i] = b, xp.add.at(a, ...), xp.copyto(a, ...): a changes
-            if args and isinstance(args[0], Traced):
+            # (a host function returning None is a check: it reads its arguments only)
+            if args and isinstance(args[0], Traced) and func not in _HOST_WRAPPERS:
                 self.written.add(args[0].slot)
             self._append(call, text, reads, None, True)
             return None
@@ -617,6 +619,7 @@ class Recording:
         on_arrays = _HOST_CALLS.get(func)
         if on_arrays is None:
             on_arrays = _HOST_CALLS[func] = _on_arrays(func)
+            _HOST_WRAPPERS.add(on_arrays)
         return _record(on_arrays, func.__name__, args, kwargs)
 
     def host_value(self, func, args, kwargs):
@@ -1267,7 +1270,7 @@ class jit:
         positional = args + tuple(kwargs[k] for k in sorted(kwargs))
         swap = _Swap(recording)
         with swap:
-            _ACTIVE = HOST.recording = recording
+            _ACTIVE = recording
             try:
                 for i, arg in enumerate(positional):
                     if isinstance(arg, Tensor) and not isinstance(arg.data, Traced):
@@ -1292,7 +1295,7 @@ class jit:
                         arg.data = arg.data.value
                 raise
             finally:
-                _ACTIVE = HOST.recording = None
+                _ACTIVE = None
         return result, recording
 
 
