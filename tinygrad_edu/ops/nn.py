@@ -53,10 +53,11 @@ class CrossEntropy(Function):
 
     d(out)/dx for one row: softmax(x) - onehot(target), times the upstream gradient
     (divided by N for the mean).  Fused for speed: the probabilities computed in forward
-    are reused by backward; stable for any logits, since it goes through log-softmax.
+    are reused by backward, which subtracts 1 at each target in place rather than
+    building the one-hot matrix; stable for any logits, since it goes through log-softmax.
     """
 
-    __slots__ = ("target", "reduction", "probs", "onehot")
+    __slots__ = ("target", "reduction", "probs")
     reads = {"grad_x": "x"}
 
     def forward(self, x, target=None, reduction="mean"):
@@ -67,14 +68,7 @@ class CrossEntropy(Function):
         total = exp.sum(axis=-1, keepdims=True)
         self.probs = exp / total
         log_probs = shifted - xp.log(total)
-        self.onehot = xp.zeros(x.shape, dtype=x.dtype)
-        if x.ndim == 1:
-            self.onehot[target] = 1
-            losses = -log_probs[target]
-        else:
-            rows = xp.arange(x.shape[0])
-            self.onehot[rows, target] = 1
-            losses = -log_probs[rows, target]
+        losses = -log_probs[self._targets(x.shape)]
         if reduction == "mean":
             return losses.mean()
         if reduction == "sum":
@@ -82,18 +76,29 @@ class CrossEntropy(Function):
         return losses
 
     def backward(self, xp, grad, out, x):
-        if xp is self.xp:  # arrays: the probabilities forward already computed
-            probs = self.probs
-        else:  # Tensors (create_graph=True): recompute them inside the graph
-            probs = xp.softmax(x, axis=-1)
         if self.reduction == "mean":
             grad = grad / (x.shape[0] if x.ndim == 2 else 1)
         elif self.reduction == "none" and x.ndim == 2:
             grad = grad.reshape((x.shape[0], 1))
-        return ((probs - self.onehot) * grad,)
+        targets = self._targets(x.shape)
+        if xp is self.xp:  # arrays: forward's probabilities, 1 taken off at each target
+            grad_x = self.probs.copy()  # a copy: retain_graph may need probs again
+            grad_x[targets] -= 1
+            grad_x *= grad
+            return (grad_x,)
+        # Tensors (create_graph=True): softmax recomputed inside the graph
+        onehot = self.xp.zeros(x.shape, dtype=x.dtype)
+        onehot[targets] = 1
+        return ((xp.softmax(x, axis=-1) - onehot) * grad,)
+
+    def _targets(self, shape):
+        """The index of each row's target class: target for one row, else (rows, target)."""
+        if len(shape) == 1:
+            return self.target
+        return self.xp.arange(shape[0]), self.target
 
     def release(self):
-        self.probs = self.onehot = None
+        self.probs = None
 
 
 class MSELoss(Function):
