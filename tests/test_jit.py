@@ -451,3 +451,24 @@ def test_replay_marks_changed_only_what_it_changed(device):
     assert jitted.replays > 0
     assert modified.get(id(tokens.data)) == tokens_before  # read, not changed
     assert modified.get(id(table.data)) != table_before  # changed in place, as eager marks it
+
+
+def test_state_reached_through_a_called_function_is_kept(device):
+    """jit(lambda: step(...)): the tensors `step` reaches are found through the lambda."""
+    w = tg.Tensor([1.0, -2.0], device=device, dtype=tg.float64, requires_grad=True)
+
+    def step(lr):
+        loss = (w * w).sum()
+        loss.backward()
+        with tg.no_grad():
+            w.data -= lr * w.grad.data
+            w._bump_version()
+        w.grad = None
+        return loss
+
+    jitted = tg.jit(lambda: step(0.25))
+    losses = [jitted().item() for _ in range(5)]
+    assert jitted.replays > 0
+    expected = [5.0 * 0.5 ** (2 * k) for k in range(5)]  # w halves each step
+    np.testing.assert_allclose(losses, expected, rtol=1e-12)
+    np.testing.assert_allclose(w.numpy(), [1.0 / 32, -2.0 / 32], rtol=1e-12)

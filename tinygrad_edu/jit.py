@@ -51,6 +51,7 @@ import operator
 import os
 import sys
 import traceback
+import types
 
 import numpy
 
@@ -1107,6 +1108,9 @@ def _adopt_reachable(recording, roots):
             recording.adopt_optimizer(obj)
         elif type(obj) in (list, tuple) and len(obj) <= 256:
             stack += [(v, depth - 1) for v in obj]
+        elif type(obj) is types.FunctionType and depth > 0:
+            # a function the step calls (jit(lambda: step(x))): what it reaches, too
+            stack += [(v, depth - 1) for v in _roots(obj, (), {})]
         elif type(obj) is dict and len(obj) <= 256:
             stack += [(v, depth - 1) for v in obj.values()]
         elif hasattr(obj, "optimizer") and hasattr(obj, "get_last_lr"):  # a scheduler
