@@ -701,3 +701,9 @@ def host_value(func):
 # calls ago draws without its module boxes.  graph.to_dot reads it.
 SCOPE_LOG_SIZE = 20_000
 SCOPES = collections.deque(maxlen=SCOPE_LOG_SIZE)
+
+
+def note_scope(owner, start, step=None):
+    """Log that the nodes numbered from `start` (a `next_seq()` taken before) until now
+    were made by a call of module `owner`, or by its time step `step` = (layer, t)."""
+    SCOPES.append((weakref.ref(owner), start, next_seq(), step))

@@ -524,7 +524,7 @@ class _ScopeTree:
         return lines
 
 
-_creation_number = operator.attrgetter("seq")
+_creation_number = autograd._creation_number  # node -> seq
 _first = operator.itemgetter(0)
 
 
@@ -584,7 +584,7 @@ def to_dot(
         for step in steps:
             step_of[step.node] = step.number
             grad_of[step.node] = step.grad_out
-            grad_values_of[step.node] = getattr(step, "grad_values", None)
+            grad_values_of[step.node] = step.grad_values
     alive = [n.variable for n in leaves if n.variable is not None]
 
     norms = [s[0] for s in grad_of.values() if s]

@@ -32,7 +32,7 @@ import os
 
 import numpy
 
-from . import autograd, backend, graph
+from . import autograd, graph
 
 VALUES = 16  # gradients with at most this many elements are shown in full in the panel
 _page_numbers = itertools.count(1)  # one element id per page shown in a notebook
@@ -52,19 +52,12 @@ class _Recorder(graph.trace_backward):
 
     def record(self, node, grad, grads_in):
         super().record(node, grad, grads_in)
-        self.arrays.append((_small(grad), [_small(g) for g in grads_in]))
-
-
-def _small(value):
-    """A host copy of a small gradient (array or Tensor), else None."""
-    if value is None:
-        return None
-    data = value.data if isinstance(value, autograd.STATE.tensor_type) else value
-    if isinstance(data, numpy.generic):  # NumPy's 0-d results
-        data = numpy.asarray(data)
-    if data.size > VALUES:
-        return None
-    return numpy.array(backend.to_numpy(data), dtype=numpy.float64)
+        self.arrays.append(
+            (
+                graph._small_copy(grad, VALUES),
+                [None if g is None else graph._small_copy(g, VALUES) for g in grads_in],
+            )
+        )
 
 
 # ---- what the page shows ------------------------------------------------------------------
@@ -183,7 +176,7 @@ def _final_gradients(loss):
         if grad is None:
             entry["grad"] = None
         else:
-            entry["grad"] = _gradient(graph._stats(grad), _small(grad))
+            entry["grad"] = _gradient(graph._stats(grad), graph._small_copy(grad, VALUES))
         final.append(entry)
     final.sort(key=lambda entry: entry["name"])
     return final

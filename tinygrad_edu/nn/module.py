@@ -21,7 +21,6 @@ the root model always leaves the full names.  A name the user chose is kept.
 What does not live here: the layers (nn/layers/), the math (nn/functional.py, ops/).
 """
 
-import weakref
 from collections import OrderedDict, namedtuple
 
 import numpy
@@ -83,7 +82,7 @@ class Module:
         if autograd.STATE.recording is not None:  # tg.jit is tracing: it keeps our state
             autograd.STATE.recording.adopt_module(self)
         output = self.forward(*args, **kwargs)
-        autograd.SCOPES.append((weakref.ref(self), start, autograd.next_seq(), None))
+        autograd.note_scope(self, start)
         return output
 
     # ---- registration --------------------------------------------------------------

@@ -12,7 +12,6 @@ batch_first=True, or (L, input_size) for one unbatched sequence; states
 """
 
 import math
-import weakref
 
 from ... import autograd, creation
 from ...tensor import stack
@@ -186,7 +185,7 @@ class RNN(_RNNBase):
                 else:
                     h = pre_activation.relu()
                 outputs.append(h)
-                autograd.SCOPES.append((weakref.ref(self), start, autograd.next_seq(), (layer, t)))
+                autograd.note_scope(self, start, (layer, t))
             last_h.append(h)
             x = self._between_layers(stack(outputs), layer)
         return self._output(x, unbatched), self._final_state(last_h, unbatched)
@@ -231,7 +230,7 @@ class LSTM(_RNNBase):
                 c = f * c + i * g
                 h = o * c.tanh()
                 outputs.append(h)
-                autograd.SCOPES.append((weakref.ref(self), start, autograd.next_seq(), (layer, t)))
+                autograd.note_scope(self, start, (layer, t))
             last_h.append(h)
             last_c.append(c)
             x = self._between_layers(stack(outputs), layer)
