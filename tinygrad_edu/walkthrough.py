@@ -120,7 +120,7 @@ def _step_data(step, arrays, leaf_totals):
     node = step.node
     grad_array, grads_in_arrays = arrays if arrays is not None else (None, [])
     names = autograd.ARGUMENT_NAMES[1:]
-    inputs = []
+    inputs, leaves = [], []
     for position, (next_node, stats) in enumerate(zip(node.next_nodes, step.grads_in)):
         name = names[position] if position < len(names) else f"input {position}"
         array = grads_in_arrays[position] if position < len(grads_in_arrays) else None
@@ -139,15 +139,7 @@ def _step_data(step, arrays, leaf_totals):
             if array is not None:
                 total = array if total is None else total + array
             leaf_totals[next_node] = total
-    leaf_nodes = [
-        n
-        for n, stats in zip(node.next_nodes, step.grads_in)
-        if stats is not None and type(n) is autograd.AccumulateGrad
-    ]
-    leaves = [
-        {"name": name, "box": _box(n), "so_far": _values(leaf_totals.get(n))}
-        for n, (name, _, _) in zip(leaf_nodes, step.leaves)
-    ]
+            leaves.append({"name": entry["of"], "box": entry["box"], "so_far": _values(total)})
     return {
         "number": step.number,
         "op": step.op,
