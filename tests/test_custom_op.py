@@ -249,3 +249,27 @@ def test_reads_asking_for_shapes_only_keeps_values_where_no_node_records_them():
     assert out.grad_fn.saved[1] is None  # x itself is never read
     out.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_forward_knows_which_gradients_will_be_needed():
+    """needs_input_grad is set before forward (all False when nothing is recorded), so a
+    forward can skip keeping what only backward reads, as Max does with its mask."""
+    seen = []
+
+    class Spy(tg.Function):
+        __slots__ = ()
+
+        def forward(self, x, y):
+            seen.append(self.needs_input_grad)
+            return x * y
+
+        def backward(self, xp, grad, out, x, y):
+            return grad * y, grad * x
+
+    a = tg.Tensor([1.0, 2.0], requires_grad=True)
+    b = tg.Tensor([3.0, 4.0])
+    Spy.apply(a, b)
+    Spy.apply(b, b)
+    with tg.no_grad():
+        Spy.apply(a, b)
+    assert seen == [(True, False), (False, False), (False, False)]

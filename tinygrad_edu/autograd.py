@@ -149,7 +149,8 @@ class Function(Node):
       the value, the input's own node where it reads only the shape (a node knows the
       shape and dtype of its output), else None.  Set to None once backward has used it
       (unless retain_graph), which frees the arrays.
-    - `needs_input_grad`: one bool per input.
+    - `needs_input_grad`: one bool per input, set before forward runs (all False when
+      nothing will be recorded), so forward can skip what only backward uses (`Max`).
     """
 
     __slots__ = ("xp", "saved", "needs_input_grad")

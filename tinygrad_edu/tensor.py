@@ -68,8 +68,12 @@ def apply(fn, *inputs, **params):
                 _raise_mixed_devices(fn.__name__, inputs)
         arrays = tuple([x.data for x in inputs])
         needs_input_grad = tuple([x.requires_grad for x in inputs])
+    record = STATE.grad_enabled and True in needs_input_grad
     node = _new(fn)  # object.__new__: no Python-level __init__ frame per op
     node.xp = device.xp
+    # Set before forward, so that forward can skip what only backward uses (Max's mask)
+    # when no gradient will be needed: then every entry is False.
+    node.needs_input_grad = needs_input_grad if record else (False,) * count
     try:
         data = node.forward(*arrays, **params)
     except ValueError as error:  # NumPy's bare broadcasting errors name no op
@@ -85,7 +89,7 @@ def apply(fn, *inputs, **params):
     out.device = device
     out._name = None
     out._accumulator = None
-    if True not in needs_input_grad or not STATE.grad_enabled:
+    if not record:
         out.grad_fn = None  # a constant: nothing to record
         out.requires_grad = False
         return out
@@ -120,7 +124,6 @@ def apply(fn, *inputs, **params):
         codes = autograd.plan(fn, needs_input_grad)
         node.next_nodes = tuple([_next_node(x) for x in inputs])
         node.saved = tuple([_keep(code, t) for code, t in zip(codes, (out,) + inputs)])
-    node.needs_input_grad = needs_input_grad
     node.shape = data.shape
     node.dtype = data.dtype
     node.seq = _next_seq()

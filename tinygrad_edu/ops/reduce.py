@@ -42,7 +42,8 @@ class Max(Function):
             raise ValueError(f"max of an empty tensor of shape {x.shape} has no value")
         self.keepdims = keepdims
         peak = x.max(axis=self.axes, keepdims=True)
-        self.hit = x == peak
+        if True in self.needs_input_grad:  # only backward reads it
+            self.hit = x == peak
         return peak if keepdims else _drop_axes(peak, self.axes)
 
     def backward(self, xp, grad, out, x):
@@ -65,7 +66,8 @@ class Min(Function):
             raise ValueError(f"min of an empty tensor of shape {x.shape} has no value")
         self.keepdims = keepdims
         low = x.min(axis=self.axes, keepdims=True)
-        self.hit = x == low
+        if True in self.needs_input_grad:  # only backward reads it
+            self.hit = x == low
         return low if keepdims else _drop_axes(low, self.axes)
 
     def backward(self, xp, grad, out, x):
@@ -214,7 +216,7 @@ class Cumprod(Function):
         xp = self.xp
         self.axis = axis
         self.before = self.first = None
-        if x.dtype.kind == "f":  # integers have no gradient
+        if x.dtype.kind == "f" and True in self.needs_input_grad:  # only backward reads them
             zero = xp.abs(x) < xp.finfo(x.dtype).tiny
             if bool(zero.any()):
                 seen = xp.cumsum(zero, axis=axis)  # zeros so far along the axis, this one too

@@ -206,9 +206,10 @@ class Scatter(Function):
         self.index = index
         out = x.copy()
         out[index] = src
-        kept = self.xp.ones(x.shape, dtype=bool)
-        kept[index] = False
-        self.kept = kept
+        if self.needs_input_grad[0]:  # only the gradient to x reads it
+            kept = self.xp.ones(x.shape, dtype=bool)
+            kept[index] = False
+            self.kept = kept
         return out
 
     def backward(self, xp, grad, out, x, src):
