@@ -509,3 +509,12 @@ def test_every_target_ignored_gives_nan_but_zero_gradients():
     assert np.isnan(loss.item())  # 0 / 0, as PyTorch
     loss.backward()
     np.testing.assert_array_equal(logits.grad.numpy(), np.zeros((2, 3)))
+
+
+def test_binary_cross_entropy_refuses_a_weight_that_widens_the_loss(device):
+    p = tg.Tensor(np.full((4, 3), 0.5), device=device, requires_grad=True)
+    y = tg.Tensor(np.ones((4, 3)), device=device)
+    with pytest.raises(ValueError, match=r"weight \(2, 4, 3\) does not broadcast to input"):
+        tg.binary_cross_entropy(p, y, weight=tg.Tensor(np.ones((2, 4, 3)), device=device))
+    tg.binary_cross_entropy(p, y, weight=tg.Tensor(np.ones(3), device=device)).backward()
+    assert p.grad.shape == (4, 3)

@@ -472,3 +472,28 @@ def test_state_reached_through_a_called_function_is_kept(device):
     expected = [5.0 * 0.5 ** (2 * k) for k in range(5)]  # w halves each step
     np.testing.assert_allclose(losses, expected, rtol=1e-12)
     np.testing.assert_allclose(w.numpy(), [1.0 / 32, -2.0 / 32], rtol=1e-12)
+
+
+def test_losses_with_ignored_targets_and_integer_remainder_replay(device):
+    """cross_entropy with ignore_index and class weights, and % on integers, read no
+    values in Python: a recording replays them, whatever the batch."""
+    logits = tg.Tensor(np.linspace(-1.0, 1.0, 12).reshape(4, 3), device=device, requires_grad=True)
+    weight = tg.Tensor([1.0, 2.0, 0.5], device=device)
+    counts = tg.Tensor(np.array([7, 8, 9, 10]), device=device)
+
+    def step(target):
+        loss = tg.cross_entropy(logits, target, weight, ignore_index=2, label_smoothing=0.1)
+        loss.backward()
+        grad = logits.grad
+        logits.grad = None
+        return loss, grad, counts % 4
+
+    jitted = tg.jit(step)
+    for labels in ([0, 1, 2, 1], [1, 0, 2, 0], [0, 0, 2, 1], [2, 1, 0, 0]):
+        target = tg.Tensor(np.array(labels), device=device)
+        loss, grad, rest = jitted(target)
+        loss_e, grad_e, rest_e = step(target)
+        assert loss.item() == pytest.approx(loss_e.item(), abs=1e-12)
+        np.testing.assert_allclose(grad.numpy(), grad_e.numpy(), atol=1e-12)
+        np.testing.assert_array_equal(rest.numpy(), [3, 0, 1, 2])
+    assert jitted.replays > 0

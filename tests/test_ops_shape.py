@@ -149,6 +149,12 @@ def test_forward_matches_numpy(name, device):
 
 
 def test_every_new_registry_entry_has_a_numpy_reference():
+    # The registry's block of PyTorch-named shape ops runs from flip to F.pad: an entry
+    # added there without a NumPy reference above fails here.
+    names = list(BY_NAME)
+    block = names[names.index("flip") : names.index("F.pad") + 1]
+    missing = sorted(set(block) - set(REFERENCES))
+    assert not missing, f"registry entries without a NumPy reference: {missing}"
     assert set(REFERENCES) <= set(BY_NAME)
 
 
@@ -405,3 +411,14 @@ def test_pad_and_factory_errors(device):
         tg.randint(3, 3, (2,))
     with pytest.raises(TypeError, match="randint: size is required"):
         tg.randint(0, 3)
+
+
+def test_descending_sort_handles_the_smallest_integer_and_nan(device):
+    ints = tg.Tensor(np.array([np.iinfo(np.int64).min, 0, 5]), device=device)
+    np.testing.assert_array_equal(
+        ints.sort(descending=True)[0].numpy(), [5, 0, np.iinfo(np.int64).min]
+    )
+    floats = tg.Tensor([1.0, float("nan"), 3.0], device=device)
+    values, indices = floats.sort(descending=True)
+    assert np.isnan(values.numpy()[0]) and indices.numpy()[0] == 1  # NaN first, as PyTorch
+    np.testing.assert_array_equal(values.numpy()[1:], [3.0, 1.0])

@@ -971,7 +971,11 @@ def _same_constant(a, b):
     if a is b:
         return True
     if type(a) is numpy.ndarray and type(b) is numpy.ndarray:
-        return a.dtype == b.dtype and a.shape == b.shape and bool(numpy.array_equal(a, b))
+        if a.dtype != b.dtype or a.shape != b.shape:
+            return False
+        return bool(numpy.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    if type(a) is float and type(b) is float and a != a and b != b:  # NaN is NaN
+        return True
     if type(a) is not type(b) or (hasattr(a, "shape") and not isinstance(a, numpy.generic)):
         return False
     try:
@@ -1140,6 +1144,10 @@ class _Swap:
         if numpy.ndarray not in recording.traced_types:
             raise JitError("tg.jit: the cpu device is not available")
         backend.generator = _traced_generator
+        # Every trace starts with no cached scalar constants (x * 2.0 makes its 2.0 once,
+        # then reuses it): otherwise an eager call between two traces would fill the cache
+        # and the second trace would record one op fewer than the first.
+        _CONSTANTS.clear()
         # Module.__call__, Optimizer.zero_grad and every step() (through _evaluate) tell
         # the recording they ran, so it keeps their state: parameters, buffers, moments.
         self.previous = STATE.recording

@@ -1442,13 +1442,13 @@ class Tensor:
         """x % y: the remainder with the divisor's sign, as Python and PyTorch's
         `remainder` (op: Mod)."""
         other = self._lift(other)
-        _check_divisor("%", self, other)
+        _check_divisor("%", self.data, other.data)
         return apply(E.Mod, self, other)
 
     def __rmod__(self, other):
         """y % x with a number or array on the left (op: Mod)."""
         other = self._lift(other)
-        _check_divisor("%", other, self)
+        _check_divisor("%", other.data, self.data)
         return apply(E.Mod, other, self)
 
     def __floordiv__(self, other):
@@ -1900,22 +1900,26 @@ def from_dlpack(obj):
     raise ValueError(f"from_dlpack: unsupported DLPack device type {kind}")
 
 
-@autograd.host_function
-def _check_indices(indices, bound, what, meaning):
-    """Raise IndexError unless every value of the integer array `indices` lies in
-    [0, bound).  Reads values on the host, so tg.jit keeps it as one step of a recording
-    and checks again on every replay."""
-    if indices.size and (bool((indices < 0).any()) or bool((indices >= bound).any())):
-        raise IndexError(f"{what} must lie in [0, {bound}), {meaning}")
-
-
 # Checks that read index values on the host.  Host functions (autograd.host_function), so
 # tg.jit keeps each as one instruction of a recording and checks again on every replay.
 
 
+def _outside(values, low, high):
+    """Whether some value of the array `values` lies outside [low, high)."""
+    return bool(values.size) and (bool((values < low).any()) or bool((values >= high).any()))
+
+
+@autograd.host_function
+def _check_indices(indices, bound, what, meaning):
+    """Raise IndexError unless every value of the integer array `indices` lies in
+    [0, bound)."""
+    if _outside(indices, 0, bound):
+        raise IndexError(f"{what} must lie in [0, {bound}), {meaning}")
+
+
 @autograd.host_function
 def _check_index_range(part, size, axis, shape):
-    if part.size and (bool((part < -size).any()) or bool((part >= size).any())):
+    if _outside(part, -size, size):
         raise IndexError(
             f"index out of range for axis {axis} of size {size} in a tensor of shape {shape}"
         )
@@ -1923,13 +1927,13 @@ def _check_index_range(part, size, axis, shape):
 
 @autograd.host_function
 def _check_probabilities(p):
-    if p.size and (bool((p < 0).any()) or bool((p > 1).any())):
+    if p.size and (bool((p < 0).any()) or bool((p > 1).any())):  # [0, 1], both ends in
         raise ValueError("binary_cross_entropy: all elements of input must lie in [0, 1]")
 
 
 @autograd.host_function
 def _check_picks(picks, size, axis, shape, op):
-    if picks.size and (bool((picks < 0).any()) or bool((picks >= size).any())):
+    if _outside(picks, 0, size):
         raise IndexError(
             f"{op}: index values must lie in [0, {size}) for dim {axis} of a tensor of shape "
             f"{shape}; got values from {int(picks.min())} to {int(picks.max())}"
@@ -2111,7 +2115,7 @@ def _check_class_target(logits, target, op):
 def _check_class_range(t, classes, ignore_index, op):
     """Targets other than ignore_index (None: no target is ignored) name a class."""
     valid = t if ignore_index is None else t[t != ignore_index]
-    if valid.size and (bool((valid < 0).any()) or bool((valid >= classes).any())):
+    if _outside(valid, 0, classes):
         raise IndexError(
             f"{op}: target values must lie in [0, {classes}), the classes (or equal "
             f"ignore_index={ignore_index})"
@@ -2175,10 +2179,12 @@ def _nll(log_probs, t, weight, ignore_index, reduction):
 
 def _weighted_mean(losses, total, like):
     """sum(losses) / total, the weighted mean.  With every target ignored (total 0) it is
-    NaN, as PyTorch, with zero gradients (not NaN ones, which would spoil a whole step)."""
-    if not bool(total != 0):
-        return losses.sum() + _constant_like(like.xp.asarray(float("nan")), like)
-    return losses.sum() / _constant_like(total, like)
+    NaN, as PyTorch, with zero gradients (not NaN ones, which would spoil a whole step):
+    then it divides by 1 and adds a NaN constant.  No Python branch on the values, so a
+    tg.jit recording serves every batch."""
+    empty = total == 0
+    nan = like.xp.where(empty, float("nan"), 0.0)
+    return losses.sum() / _constant_like(total + empty, like) + _constant_like(nan, like)
 
 
 def nll_loss(log_probs, target, weight=None, *, ignore_index=-100, reduction="mean"):
@@ -2215,12 +2221,14 @@ def binary_cross_entropy(probs, target, weight=None, *, reduction="mean"):
     if weight is not None:
         weight = _as_tensor(weight, probs).data
         try:
-            numpy.broadcast_shapes(weight.shape, probs.shape)
+            fits = numpy.broadcast_shapes(weight.shape, probs.shape) == probs.shape
         except ValueError:
+            fits = False
+        if not fits:  # a weight that widens the loss has no gradient of p's shape
             raise ValueError(
                 f"binary_cross_entropy: weight {weight.shape} does not broadcast to input "
                 f"{probs.shape}"
-            ) from None
+            )
         weight = weight.astype(probs.dtype)
     return apply(N.BinaryCrossEntropy, probs, target, weight=weight, reduction=reduction)
 
@@ -2355,15 +2363,12 @@ def _leading_block(src, shape):
 
 
 def _argsort(x, axis, descending):
-    """Sorting order along `axis` (an int64 array on x's device); descending sorts -x
-    (flips the ascending order for unsigned ints and bools, where -x would wrap).  Not a
-    stable sort (nor is PyTorch's by default): NumPy's stable argsort is 3x slower."""
-    xp, data = x.xp, x.data
-    if not descending:
-        return xp.argsort(data, axis=axis)
-    if data.dtype.kind in "fi":
-        return xp.argsort(-data, axis=axis)
-    return xp.flip(xp.argsort(data, axis=axis), axis=axis)
+    """Sorting order along `axis` (an int64 array on x's device); descending is the
+    ascending order reversed, which puts NaN first as PyTorch does (sorting -x instead
+    would wrap the smallest integer around).  Not a stable sort (nor is PyTorch's by
+    default): NumPy's stable argsort is 3x slower."""
+    order = x.xp.argsort(x.data, axis=axis)
+    return x.xp.flip(order, axis=axis) if descending else order
 
 
 def _upper_triangle(n, m, k, dtype):
@@ -2426,9 +2431,11 @@ def _bitwise(op, x, y, operation):
     return _binary_no_graph(op, x, y, operation)
 
 
+@autograd.host_function  # reads the divisor's values: tg.jit checks again on every replay
 def _check_divisor(op, x, y):
-    """Integer division by zero is an error (as Python and PyTorch), not NumPy's silent 0."""
-    if x.dtype.kind in "biu" and y.dtype.kind in "biu" and bool((y.data == 0).any()):
+    """Integer division by zero is an error (as Python and PyTorch), not NumPy's silent 0.
+    x, y: the arrays."""
+    if x.dtype.kind in "biu" and y.dtype.kind in "biu" and bool((y == 0).any()):
         raise ZeroDivisionError(
             f"{op}: integer division by zero (dividend {x.shape} {x.dtype}, divisor "
             f"{y.shape} {y.dtype})"
@@ -2437,7 +2444,7 @@ def _check_divisor(op, x, y):
 
 def _floor_divide(x, y):
     """x // y: floor(x / y) elementwise, outside the graph (its derivative is 0 or none)."""
-    _check_divisor("//", x, y)
+    _check_divisor("//", x.data, y.data)
     return _binary_no_graph("//", x, y, x.device.xp.floor_divide)
 
 
