@@ -518,3 +518,20 @@ def test_binary_cross_entropy_refuses_a_weight_that_widens_the_loss(device):
         tg.binary_cross_entropy(p, y, weight=tg.Tensor(np.ones((2, 4, 3)), device=device))
     tg.binary_cross_entropy(p, y, weight=tg.Tensor(np.ones(3), device=device)).backward()
     assert p.grad.shape == (4, 3)
+
+
+def test_ceil_mode_pools_a_window_hanging_off_a_small_image(device):
+    x = tg.Tensor(np.arange(4.0).reshape(1, 1, 2, 2), device=device)
+    out = F.max_pool2d(x, 3, ceil_mode=True)  # no whole window fits; PyTorch makes one
+    assert out.shape == (1, 1, 1, 1) and out.item() == 3.0
+    assert F.avg_pool2d(x, 3, ceil_mode=True).item() == pytest.approx(1.5)
+    with pytest.raises(ValueError):
+        F.max_pool2d(x, 3)  # without ceil_mode nothing fits
+
+
+def test_bilinear_copies_an_axis_whose_size_stays(device):
+    rows = np.array([1.0, 5.0, -2.0])
+    x = tg.Tensor(np.repeat(rows[:, None], 4, axis=1)[None, None], device=device)
+    out = F.interpolate(x, scale_factor=1.3, mode="bilinear").numpy()  # 3 -> 3, 4 -> 5
+    assert out.shape == (1, 1, 3, 5)
+    np.testing.assert_allclose(out[0, 0], np.repeat(rows[:, None], 5, axis=1), rtol=1e-12)

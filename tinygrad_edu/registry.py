@@ -340,6 +340,7 @@ def _pool_options_sample(draw, dilated):
         params["dilation"] = dilation
     else:
         params["count_include_pad"] = draw(st.booleans())
+        params["divisor_override"] = draw(st.sampled_from([None, 3]))
     shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)), h, w)
     return [shape], params
 
@@ -353,7 +354,8 @@ def _interpolate_sample(draw):
     if draw(st.booleans()):
         params["size"] = tuple(draw(st.integers(1, 6)) for _ in spatial)
     else:
-        params["scale_factor"] = draw(st.sampled_from([2, 1.5, 0.75, 3]))
+        # 1.3 keeps sides 1 to 3 as they are: such an axis is copied (PyTorch)
+        params["scale_factor"] = draw(st.sampled_from([2, 1.5, 0.75, 3, 1.3]))
         if any(int(s * params["scale_factor"]) == 0 for s in spatial):
             params["scale_factor"] = 2
     if mode == "bilinear":

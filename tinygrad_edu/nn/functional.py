@@ -265,14 +265,12 @@ def conv_transpose2d(
 
 
 def _pool_size(size, kernel, stride, padding, dilation, ceil_mode):
-    """PyTorch's output length of a pooling window along one axis."""
+    """PyTorch's output length of a pooling window along one axis (0: none fits)."""
     span = size + 2 * padding - dilation * (kernel - 1) - 1
-    if span < 0:
-        return 0
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1  # // floors, as PyTorch
     if ceil_mode and (out - 1) * stride >= size + padding:
         out -= 1  # the last window must start inside the image or its left padding
-    return out
+    return max(out, 0)
 
 
 def _pool_windows(x, kernel_size, stride, padding, pad_value, ceil_mode=False, dilation=1):
@@ -500,8 +498,11 @@ def _nearest_index(size, out, scale):
 
 
 def _linear_weights(size, out, scale, align_corners):
-    """For linear interpolation along one axis: (low index, high index, weight of high)."""
+    """For linear interpolation along one axis: (low index, high index, weight of high).
+    An axis that keeps its size is copied, whatever the scale factor said (PyTorch)."""
     dst = numpy.arange(out, dtype=numpy.float64)
+    if out == size:
+        return dst.astype(numpy.int64), dst.astype(numpy.int64), numpy.zeros(out)
     if align_corners:
         src = dst * ((size - 1) / (out - 1) if out > 1 else 0.0)
     else:
