@@ -535,3 +535,12 @@ def test_bilinear_copies_an_axis_whose_size_stays(device):
     out = F.interpolate(x, scale_factor=1.3, mode="bilinear").numpy()  # 3 -> 3, 4 -> 5
     assert out.shape == (1, 1, 3, 5)
     np.testing.assert_allclose(out[0, 0], np.repeat(rows[:, None], 5, axis=1), rtol=1e-12)
+
+
+def test_conv1d_layer_checks_its_arguments_as_the_function_does():
+    with pytest.raises(ValueError, match="groups must be a positive int"):
+        nn.Conv1d(2, 4, 3, groups=True)
+    with pytest.raises(ValueError, match="kernel_size must be an int or a 1-tuple"):
+        nn.Conv1d(2, 4, (3, 5))
+    with pytest.raises(ValueError, match="divisible by groups=2"):
+        nn.Conv2d(3, 4, 3, groups=2)

@@ -86,13 +86,7 @@ class Conv2d(Module):
 
 
 def _check_channels(layer, in_channels, out_channels, groups):
-    if not isinstance(groups, int) or groups < 1:
-        raise ValueError(f"{layer}: groups must be a positive int, got {groups!r}")
-    if in_channels % groups or out_channels % groups:
-        raise ValueError(
-            f"{layer}: in_channels {in_channels} and out_channels {out_channels} must both "
-            f"be divisible by groups={groups}"
-        )
+    F._check_groups(groups, in_channels, out_channels, layer, "at construction")
 
 
 def _check_padding(layer, padding, stride, padding_mode):
@@ -104,10 +98,6 @@ def _check_padding(layer, padding, stride, padding_mode):
             raise ValueError(f"{layer}: padding must be 'same', 'valid' or ints, got {padding!r}")
         if padding == "same" and _pair(stride) not in ((1, 1), (1,)):
             raise ValueError(f"{layer}: padding='same' is not supported for strided convolutions")
-
-
-def _single(value):
-    return value[0] if isinstance(value, (tuple, list)) else value
 
 
 class Conv1d(Conv2d):
@@ -132,14 +122,15 @@ class Conv1d(Conv2d):
         device=None,
         dtype=None,
     ):
-        padding = padding if isinstance(padding, str) else (0, _single(padding))
+        padding = F._single(padding, "padding", "Conv1d")  # a string stays as it is
+        padding = padding if isinstance(padding, str) else (0, padding)
         super().__init__(
             in_channels,
             out_channels,
-            (1, _single(kernel_size)),
-            (1, _single(stride)),
+            (1, F._single(kernel_size, "kernel_size", "Conv1d")),
+            (1, F._single(stride, "stride", "Conv1d")),
             padding,
-            (1, _single(dilation)),
+            (1, F._single(dilation, "dilation", "Conv1d")),
             groups,
             bias,
             padding_mode,
