@@ -608,3 +608,20 @@ def test_state_dict_survives_save_and_load(tmp_path, device):
     numpy.testing.assert_allclose(
         fresh(x.to(device)).numpy(), model(x).numpy(), rtol=1e-6, atol=1e-7
     )
+
+
+def test_module_calls_are_logged_for_drawings_only_when_a_graph_is_made():
+    from tinygrad_edu import autograd
+
+    model = tg.nn.Sequential(tg.nn.Linear(2, 2), tg.nn.Tanh())
+    x = tg.ones(3, 2)
+
+    def last():
+        return autograd.SCOPES[-1] if autograd.SCOPES else None
+
+    before = last()
+    with tg.no_grad():
+        model(x)
+    assert last() is before  # no graph, nothing to box: the call costs no log entry
+    model(x)
+    assert last()[0]() is model  # the outer call ends last

@@ -76,11 +76,14 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
+        state = autograd.STATE
+        if state.recording is not None:  # tg.jit is tracing: it keeps our state
+            state.recording.adopt_module(self)
+        if not state.grad_enabled:  # no graph is made, so there is nothing to box
+            return self.forward(*args, **kwargs)
         # The creation numbers before and after forward mark the ops this call made, so a
         # drawing can box them under the module's name (autograd.SCOPES); nothing per op.
         start = autograd.next_seq()
-        if autograd.STATE.recording is not None:  # tg.jit is tracing: it keeps our state
-            autograd.STATE.recording.adopt_module(self)
         output = self.forward(*args, **kwargs)
         autograd.note_scope(self, start)
         return output

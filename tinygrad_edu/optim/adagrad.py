@@ -11,9 +11,16 @@ def _decayed_lr(step_count, lr, lr_decay, device, dtype):
     """lr / (1 + (t - 1) * lr_decay) for step t = float(step_count) (a device sync on a GPU,
     as in PyTorch), rounded to the parameter's dtype as NumPy rounds a Python float in
     `clr * x`.  A function of its own so that tg.jit records it as one step and calls it
-    again on every replay."""
+    again on every replay.  The parameters of one step share their step count, so the
+    latest result is kept and handed out again (the array is only read)."""
     step = float(step_count)
-    return device.xp.asarray(lr / (1 + (step - 1) * lr_decay), dtype=dtype)
+    key = (step, lr, lr_decay, device.name, dtype)
+    if _latest[0] != key:
+        _latest[:] = key, device.xp.asarray(lr / (1 + (step - 1) * lr_decay), dtype=dtype)
+    return _latest[1]
+
+
+_latest = [None, None]  # (arguments, result) of the latest _decayed_lr
 
 
 class Adagrad(Optimizer):

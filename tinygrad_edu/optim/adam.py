@@ -20,10 +20,18 @@ def _bias_corrections(step_count, beta1, beta2, lr, device, dtype):
     Computed in Python floats and then rounded to the parameter's dtype, which is what
     NumPy does with a Python float in `denom / x`: the same numbers as that spelling.
     A function of its own so that tg.jit records it as one step and calls it again on
-    every replay (its float() reads the step count of that replay)."""
+    every replay (its float() reads the step count of that replay).  The parameters of
+    one step share their step count, so the latest result is kept and handed out again
+    (the arrays are only read)."""
     step = float(step_count)
-    correction2 = device.xp.asarray(math.sqrt(1 - beta2**step), dtype=dtype)
-    return correction2, device.xp.asarray(lr / (1 - beta1**step), dtype=dtype)
+    key = (step, beta1, beta2, lr, device.name, dtype)
+    if _latest[0] != key:
+        correction2 = device.xp.asarray(math.sqrt(1 - beta2**step), dtype=dtype)
+        _latest[:] = key, (correction2, device.xp.asarray(lr / (1 - beta1**step), dtype=dtype))
+    return _latest[1]
+
+
+_latest = [None, None]  # (arguments, result) of the latest _bias_corrections
 
 
 class Adam(Optimizer):
