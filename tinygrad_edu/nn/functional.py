@@ -655,15 +655,17 @@ def _attention(query, key, value, attn_mask, dropout_p, is_causal, scale):
         # A left-out score becomes -inf: softmax gives it weight exactly 0, and softmax's
         # backward, out * (grad - sum(grad * out)), gives it gradient exactly 0 too.
         scores = where(keep, scores, float("-inf"))
+    # A row with every score -inf (nothing to attend to) would be 0/0 = NaN.  PyTorch
+    # returns zeros there, with zero gradients; so do we: softmax a row of zeros instead
+    # and zero its weights (docs/attention.md).  A causal row always keeps key 0; a
+    # boolean mask tells its empty rows itself (it is smaller than the scores).
     dead = None
-    if keep is not None or add is not None:
-        # A row with every score -inf (nothing to attend to) would be 0/0 = NaN.  PyTorch
-        # returns zeros there, with zero gradients; so do we: softmax a row of zeros
-        # instead and zero its weights (docs/attention.md).
-        xp = scores.xp
-        dead = xp.all(scores.data == float("-inf"), axis=-1, keepdims=True)
-        if not _any_true(dead):
-            dead = None
+    if add is not None:
+        dead = scores.xp.all(scores.data == float("-inf"), axis=-1, keepdims=True)
+    elif keep is not None and not is_causal:
+        dead = ~scores.xp.any(keep, axis=-1, keepdims=True)
+    if dead is not None and not _any_true(dead):
+        dead = None
     if dead is not None:
         scores = where(dead, 0.0, scores)
     weights = scores.softmax(axis=-1)
