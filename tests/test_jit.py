@@ -175,7 +175,10 @@ def test_item_inside_raises_jit_error(device):
     x, _ = _data(device)
     with pytest.raises(tg.JitError, match=r"\.item\(\).*test_jit.py"):
         tg.jit(step)(x)
-    # nothing is left traced: the model still works eagerly
+    # nothing is left traced: the weights hold their device's own arrays again, no
+    # recording is active, and the model still works eagerly
+    assert all(type(p.data) is p.device.array_type for p in model.parameters())
+    assert tg.autograd.STATE.recording is None
     assert isinstance(model(x).numpy(), np.ndarray)
 
 
@@ -497,3 +500,51 @@ def test_losses_with_ignored_targets_and_integer_remainder_replay(device):
         np.testing.assert_allclose(grad.numpy(), grad_e.numpy(), atol=1e-12)
         np.testing.assert_array_equal(rest.numpy(), [3, 0, 1, 2])
     assert jitted.replays > 0
+
+
+@pytest.mark.parametrize("wrap", [list, tuple, lambda ts: {"x": ts[0]}])
+def test_tensors_inside_container_arguments_are_refused(device, wrap):
+    """A Tensor inside a list, tuple or dict argument would be a constant of the
+    recording (a stale replay), so tg.jit says to pass it on its own."""
+    jitted = tg.jit(lambda xs: (xs["x"] if isinstance(xs, dict) else xs[0]) * 2.0)
+    x = tg.Tensor([5.0], device=device)
+    with pytest.raises(tg.JitError, match="holding Tensors"):
+        jitted(wrap([x]))
+
+
+def test_an_arguments_grad_is_left_as_it_was_by_every_call(device):
+    """Traced calls and replays treat an argument's .grad alike: it is not written."""
+    w = tg.Tensor([1.0, 2.0], device=device, dtype=tg.float64, requires_grad=True)
+
+    def step(x):
+        loss = (x * w).sum()
+        loss.backward()
+        grad = x.grad
+        w.grad = None
+        return grad
+
+    jitted = tg.jit(step)
+    for _ in range(4):
+        x = tg.Tensor([3.0, 4.0], device=device, dtype=tg.float64, requires_grad=True)
+        returned = jitted(x)
+        assert x.grad is None
+        np.testing.assert_array_equal(returned.numpy(), [1.0, 2.0])  # returned instead
+    assert jitted.replays > 0
+
+
+def test_a_tensor_kept_from_a_traced_call_reads_outside(device):
+    """A tensor made inside the step and kept elsewhere is not updated by replays, but it
+    can still be read afterwards, with the numbers of the call that made it."""
+    w = tg.Tensor([1.0, 2.0], device=device, dtype=tg.float64)
+    kept = []
+
+    def step(x):
+        h = x * w
+        kept.append(h)
+        return h.sum()
+
+    jitted = tg.jit(step)
+    jitted(tg.Tensor([3.0, 4.0], device=device, dtype=tg.float64))
+    np.testing.assert_array_equal(kept[0].numpy(), [3.0, 8.0])
+    assert kept[0].tolist() == [3.0, 8.0] and "8." in repr(kept[0])
+    assert kept[0].sum().item() == 11.0

@@ -164,29 +164,37 @@ class Traced:
     __str__ = __repr__
 
     # ---- what a recording cannot replay ----------------------------------------------
+    # Refused while recording.  After the trace (a tensor made inside the step and kept
+    # elsewhere still holds its Traced array) they read the value it had then.
+    def _readable(self, what):
+        if _ACTIVE is not None:
+            raise _data_dependent(what)
+        return self.value
+
     def item(self, *args):
-        raise _data_dependent(".item()")
+        return self._readable(".item()").item(*args)
 
     def tolist(self):
-        raise _data_dependent(".tolist()")
+        return self._readable(".tolist()").tolist()
 
     def get(self, *args, **kwargs):
-        raise _data_dependent("a copy to the host (.get() / .numpy())")
+        return self._readable("a copy to the host (.get() / .numpy())").get(*args, **kwargs)
 
     def __bool__(self):
-        raise _data_dependent("bool() (an `if` or `while` on a tensor)")
+        return bool(self._readable("bool() (an `if` or `while` on a tensor)"))
 
     def __float__(self):
-        raise _data_dependent("float()")
+        return float(self._readable("float()"))
 
     def __int__(self):
-        raise _data_dependent("int()")
+        return int(self._readable("int()"))
 
     def __index__(self):
-        raise _data_dependent("using a tensor as a Python index")
+        return operator.index(self._readable("using a tensor as a Python index"))
 
     def __array__(self, *args, **kwargs):
-        raise _data_dependent("conversion to a NumPy array (numpy.asarray, .numpy())")
+        value = self._readable("conversion to a NumPy array (numpy.asarray, .numpy())")
+        return value.__array__(*args, **kwargs)
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))
@@ -1291,14 +1299,15 @@ class jit:
                         arg.data = recording.input(arg.data, f"A[{i}].data", f"argument {i}")
                 _adopt_reachable(recording, _roots(self.fn, (), {}))
                 output = self.fn(*args, **kwargs)
-                # An argument's own .grad is not written back: arguments are new each call.
+                # An argument's own .grad is not written back (arguments are new each call),
+                # so a traced call leaves it as it was, as every replay does: return the
+                # gradient if the caller needs it.
                 for arg in positional:
                     if isinstance(arg, Tensor):
                         recording.adopted.pop(id(arg), None)
                         if isinstance(arg.data, Traced):
                             arg.data = arg.data.value
-                        if arg._grad is not None and isinstance(arg._grad.data, Traced):
-                            arg._grad.data = arg._grad.data.value
+                        arg._grad = recording.start_grad[id(arg)]
                 result = recording.finish(output)
             except BaseException:
                 _restore(recording)
@@ -1313,10 +1322,16 @@ class jit:
 
 def _args_key(args, kwargs):
     key = [STATE.grad_enabled, STATE.anomaly, backend._default["device"]]
-    for arg in args + tuple(kwargs[k] for k in sorted(kwargs)):
+    for position, arg in enumerate(args + tuple(kwargs[k] for k in sorted(kwargs))):
         if isinstance(arg, Tensor):
             data = arg.data
             key.append((type(data), data.shape, data.dtype, arg.requires_grad))
+        elif _holds_tensor(arg):
+            raise JitError(
+                f"tg.jit: argument {position} is a {type(arg).__name__} holding Tensors; a "
+                "recording reads only Tensors passed on their own (a Tensor inside would be "
+                "a constant of the recording). Pass each Tensor as an argument of its own."
+            )
         else:
             try:
                 hash(arg)
@@ -1325,3 +1340,16 @@ def _args_key(args, kwargs):
                 key.append(id(arg))
     key.append(tuple(sorted(kwargs)))
     return tuple(key)
+
+
+def _holds_tensor(value, depth=3):
+    """Whether a list, tuple or dict argument holds a Tensor (a few levels down)."""
+    if isinstance(value, Tensor):
+        return True
+    if depth == 0:
+        return False
+    if type(value) in (list, tuple):
+        return any(_holds_tensor(v, depth - 1) for v in value)
+    if type(value) is dict:
+        return any(_holds_tensor(v, depth - 1) for v in value.values())
+    return False
