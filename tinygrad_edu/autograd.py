@@ -43,6 +43,7 @@ One formula per op serves both.
 """
 
 import collections
+import functools
 import gc
 import itertools
 import operator
@@ -665,11 +666,7 @@ def host_function(func):
             return func(*args, **kwargs)
         return STATE.recording.host_call(func, args, kwargs)
 
-    wrapper.__name__ = func.__name__
-    wrapper.__qualname__ = func.__qualname__
-    wrapper.__doc__ = func.__doc__
-    wrapper.__wrapped__ = func
-    return wrapper
+    return functools.update_wrapper(wrapper, func)  # func's name and docstring
 
 
 def host_value(func):
@@ -684,11 +681,7 @@ def host_value(func):
             return func(*args, **kwargs)
         return STATE.recording.host_value(func, args, kwargs)
 
-    wrapper.__name__ = func.__name__
-    wrapper.__qualname__ = func.__qualname__
-    wrapper.__doc__ = func.__doc__
-    wrapper.__wrapped__ = func
-    return wrapper
+    return functools.update_wrapper(wrapper, func)  # func's name and docstring
 
 
 # ---- where ops were made: module calls and time steps (drawings group ops by them) ----

@@ -467,6 +467,7 @@ class Recording:
         self.output_text = "None"
         self.slots = 0
         self.names = {"W": None}  # namespace of the compiled code: f3, c1, T0, ...
+        self.counts = {}  # prefix -> how many names it has in `names`
         self.ids = {}  # id(object) -> its name in `names`
         self.keep = []  # objects named by id, kept alive while the recording is made
         self.traced_types = {}  # real array type -> Traced subclass of its device
@@ -489,7 +490,9 @@ class Recording:
     def _name(self, obj, prefix):
         name = self.ids.get(id(obj))
         if name is None or not name.startswith(prefix):
-            name = f"{prefix}{sum(1 for n in self.names if n[: len(prefix)] == prefix)}"
+            number = self.counts.get(prefix, 0)
+            self.counts[prefix] = number + 1
+            name = f"{prefix}{number}"
             self.names[name] = obj
             self.ids[id(obj)] = name
             self.keep.append(obj)

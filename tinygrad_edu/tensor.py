@@ -1819,7 +1819,7 @@ def cross_entropy(
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     t = target.data
     classes = logits.shape[0 if logits.ndim == 1 else 1]
-    ignored = _any_equal(t, ignore_index)
+    ignored = _any_true(t == ignore_index)
     _check_class_range(t, classes, ignore_index if ignored else None, "cross_entropy")
     if weight is None and not label_smoothing and logits.ndim <= 2 and not ignored:
         return apply(N.CrossEntropy, logits, target=t, reduction=reduction)
@@ -1941,9 +1941,10 @@ def _check_picks(picks, size, axis, shape, op):
 
 
 @autograd.host_value
-def _any_equal(t, value):
-    """Does the integer array `t` hold `value` anywhere (cross_entropy's ignore_index)?"""
-    return bool(t.size and bool((t == value).any()))
+def _any_true(mask):
+    """bool(mask.any()): a host value, so a tg.jit recording that branched on it checks on
+    every replay that it still holds (autograd.host_value)."""
+    return bool(mask.any())
 
 
 # ---- einsum -------------------------------------------------------------------------

@@ -14,13 +14,15 @@ import math
 import numpy
 
 from .. import backend
-from ..autograd import host_value, no_grad
+from ..autograd import host_function, no_grad
 from ..ops import elementwise as E
 from ..ops import nn as N
 from ..ops._helpers import normalize_axis
 from ..tensor import (  # noqa: F401  (re-exported: F.cross_entropy is tg.cross_entropy)
     Tensor,
+    _any_true,
     _check_indices,
+    _outside,
     apply,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -570,6 +572,15 @@ def pad(input, pad, mode="constant", value=None):
     return input.pad(tuple(pairs), value=0.0 if value is None else value, mode=mode)
 
 
+@host_function  # reads the values: tg.jit checks again on every replay
+def _check_classes(values, num_classes):
+    if _outside(values, 0, num_classes):
+        raise ValueError(
+            f"one_hot: class values must lie in [0, {num_classes}), got values from "
+            f"{int(values.min())} to {int(values.max())}"
+        )
+
+
 def one_hot(tensor, num_classes=-1):
     """int64 tensor of shape tensor.shape + (num_classes,) with a 1 at each value's class
     (no graph).  num_classes=-1 means max(tensor) + 1, as PyTorch."""
@@ -582,11 +593,7 @@ def one_hot(tensor, num_classes=-1):
         if values.size == 0:
             raise ValueError("one_hot: cannot infer num_classes from an empty tensor")
         num_classes = int(values.max()) + 1
-    if values.size and (bool((values < 0).any()) or bool((values >= num_classes).any())):
-        raise ValueError(
-            f"one_hot: class values must lie in [0, {num_classes}), got values from "
-            f"{int(values.min())} to {int(values.max())}"
-        )
+    _check_classes(values, num_classes)
     classes = tensor.xp.arange(num_classes)
     hot = (values[..., None] == classes).astype(numpy.int64)
     return Tensor._wrap(hot, tensor.device)
@@ -781,10 +788,3 @@ def normalize(x, p=2.0, dim=1, eps=1e-12):
     else:
         raise ValueError(f"normalize: p must be positive (or inf), got {p!r}")
     return x / norm.maximum(eps)
-
-
-@host_value
-def _any_true(mask):
-    """bool(mask.any()): a host value, so a tg.jit recording that branched on it checks on
-    every replay that it still holds (autograd.host_value)."""
-    return bool(mask.any())
