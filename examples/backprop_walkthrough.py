@@ -11,7 +11,7 @@ edges take the colour of the gradient's size, and the panel shows the op's deriv
 rule with the numbers going in and out.
 
     python examples/backprop_walkthrough.py              # writes out/walkthrough_*.html
-    python examples/backprop_walkthrough.py --smoke      # the same, quickly (tests run it)
+    python examples/backprop_walkthrough.py --smoke      # the 1-3-1 page only (tests run it)
     python examples/backprop_walkthrough.py --out docs   # redraws the pages docs/ links to
     python examples/backprop_walkthrough.py --out docs --screenshot 5
         # also docs/walkthrough_131_step5.png, the README's picture (needs Chromium and
@@ -93,11 +93,13 @@ def screenshot(page_path, step, picture_path, window=WINDOW):
     return picture_path
 
 
-def main(out_dir=OUT_DIR, seed=0, screenshot_step=None):
-    """Write the two pages to `out_dir`; returns their paths (and the screenshot's)."""
+def main(out_dir=OUT_DIR, seed=0, screenshot_step=None, smoke=False):
+    """Write the two pages to `out_dir` (smoke: the 1-3-1 page only); returns their paths
+    (and the screenshot's)."""
     out_dir = Path(out_dir)
     written = []
-    for name, make in (("131", lecture_walkthrough), ("xor", xor_walkthrough)):
+    pages = (("131", lecture_walkthrough), ("xor", xor_walkthrough))
+    for name, make in pages[:1] if smoke else pages:
         page = make(seed)
         path = page.save(out_dir / f"walkthrough_{name}.html")
         print(f"{path}: {len(page)} backward steps ({page.title})")
@@ -114,9 +116,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(OUT_DIR), help="folder for the pages (default out)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--smoke", action="store_true", help="a quick run (the pages are tiny)")
+    parser.add_argument("--smoke", action="store_true", help="the 1-3-1 page only")
     parser.add_argument(
         "--screenshot", type=int, metavar="STEP", help="also a PNG of the 1-3-1 page at STEP"
     )
     args = parser.parse_args()
-    main(args.out, args.seed, args.screenshot)
+    main(args.out, args.seed, args.screenshot, args.smoke)

@@ -40,10 +40,8 @@ import numpy as np
 import tinygrad_edu as tg
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # demo, char_rnn: next to this
+import step_through_backprop as lecture  # noqa: E402  (the 1-3-1 network and its data)
 
-NUM_POINTS = 4  # points x in [0, 1]: few, so x, y and the prediction show their values
-HIDDEN = 3  # hidden tanh units, as in the lecture
-NOISE = 0.03  # standard deviation of the noise the lecture adds to x**(1/3)
 RANKDIR = "auto"  # top to bottom for this deep, narrow graph: as narrow as a README column
 OUT_PATH = os.path.join("out", "graph_131.svg")  # untracked; --out docs/graph_131.svg for README
 ATTENTION_OUT_PATH = os.path.join("out", "attention_head.svg")  # --attention's default
@@ -55,24 +53,14 @@ LSTM_STREAMS = 2  # sequences in the LSTM's batch (the drawing is the same for a
 
 
 def build_loss(seed=0):
-    """The lecture's network and loss on NUM_POINTS points, as in step_through_backprop.py.
+    """The lecture's network and loss (examples/step_through_backprop.py's own functions).
 
     Returns the loss and the parameters: a graph refers to its leaves weakly, so the caller
     keeps the parameters alive to see them, and their gradients, in the drawing.
     """
-    rng = np.random.default_rng(seed)
-    x_values = np.linspace(0.0, 1.0, NUM_POINTS).reshape(1, NUM_POINTS)
-    y_values = x_values ** (1.0 / 3.0) + rng.normal(scale=NOISE, size=x_values.shape)
-    x = tg.Tensor(x_values, name="x")
-    y = tg.Tensor(y_values, name="y")
-    rng = np.random.default_rng(seed + 1)
-    shapes = {"w0": (HIDDEN, 1), "b0": (HIDDEN, 1), "w1": (1, HIDDEN), "b1": (1, 1)}
-    p = {}
-    for name, shape in shapes.items():
-        p[name] = tg.Tensor(rng.normal(size=shape), requires_grad=True, name=name)
-    hidden = (p["w0"] * x + p["b0"]).tanh()
-    y_pred = p["w1"] @ hidden + p["b1"]
-    return ((y - y_pred) ** 2).sum(), p
+    x, y = lecture.make_data(seed)
+    parameters = lecture.init_parameters(seed)
+    return lecture.compute_loss(parameters, x, y), parameters
 
 
 def build_attention_loss(seed=0):

@@ -548,3 +548,13 @@ def test_a_tensor_kept_from_a_traced_call_reads_outside(device):
     np.testing.assert_array_equal(kept[0].numpy(), [3.0, 8.0])
     assert kept[0].tolist() == [3.0, 8.0] and "8." in repr(kept[0])
     assert kept[0].sum().item() == 11.0
+
+
+def test_one_hot_inside_a_step_replays_and_checks_its_classes(device):
+    labels = tg.Tensor(np.array([0, 2, 1]), device=device)
+    jitted = tg.jit(lambda labels: tg.nn.functional.one_hot(labels, 3).sum(axis=0))
+    for _ in range(3):
+        np.testing.assert_array_equal(jitted(labels).numpy(), [1, 1, 1])
+    assert jitted.replays > 0
+    with pytest.raises(ValueError, match="one_hot: class values"):
+        jitted(tg.Tensor(np.array([0, 3, 1]), device=device))  # checked on replay too
