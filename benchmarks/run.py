@@ -269,14 +269,15 @@ def describe_load():
 # ---- checking and timing ---------------------------------------------------------------
 
 
-def check_same_work(name, workload, state):
+def check_same_work(name, workload, state, tg_step=None):
     """One step of each side from the same start; fail loudly if they disagree.
+    tg_step: the tinygrad_edu step to check (default workload.tg_step; the jitted one).
 
     Also compares dtypes: a silent float64 upcast on one side would be a different
     (slower) computation, not the same work.
     """
     loss_np, grads_np = workload.numpy_step(state)
-    loss_tg, grads_tg = workload.tg_step(state)
+    loss_tg, grads_tg = (tg_step or workload.tg_step)(state)
     assert_close(f"{name}: loss", np.asarray(loss_tg), np.asarray(loss_np))
     assert len(grads_np) == len(grads_tg), f"{name}: {len(grads_np)} vs {len(grads_tg)} grads"
     for i, (g_np, g_tg) in enumerate(zip(grads_np, grads_tg)):
@@ -341,15 +342,7 @@ def check_jit_same_work(name, workload):
     state = getattr(workload, "setup_for_check", workload.setup)(SEED)
     step, jitted = make_jit_step(workload, state)
     for k in range(JIT_CHECK_STEPS):
-        loss_np, grads_np = workload.numpy_step(state)
-        loss_tg, grads_tg = step(state)
-        assert_close(f"{name} (jit, step {k + 1}): loss", np.asarray(loss_tg), np.asarray(loss_np))
-        for i, (g_np, g_tg) in enumerate(zip(grads_np, grads_tg)):
-            assert_close(f"{name} (jit, step {k + 1}): gradient {i}", g_tg, g_np)
-        for i, (p_np, p_tg) in enumerate(
-            zip(state.get("np_params", ()), state.get("tg_params", ()))
-        ):
-            assert_close(f"{name} (jit, step {k + 1}): updated parameter {i}", p_tg.data, p_np)
+        check_same_work(f"{name} (jit, step {k + 1})", workload, state, step)
     assert jitted.replays > 0, f"{name}: tg.jit never replayed ({jitted})"
 
 
