@@ -69,7 +69,6 @@ class JitError(RuntimeError):
     and how to change the code)."""
 
 
-_ACTIVE = None  # the Recording being made, while a trace runs
 _REAL_GENERATOR = backend.generator  # replays look the generator up through this
 
 
@@ -167,7 +166,7 @@ class Traced:
     # Refused while recording.  After the trace (a tensor made inside the step and kept
     # elsewhere still holds its Traced array) they read the value it had then.
     def _readable(self, what):
-        if _ACTIVE is not None:
+        if STATE.recording is not None:
             raise _data_dependent(what)
         return self.value
 
@@ -292,9 +291,10 @@ def _record(func, label, args, kwargs, inplace=False, effect=False):
     `inplace`: it changes args[0] (`a += b`); `effect`: keep it even if nothing reads
     its result (a random draw advances the generator)."""
     result = func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
-    if _ACTIVE is None:  # a Traced array that outlived its trace: just compute
+    recording = STATE.recording  # the Recording being made, while a trace runs
+    if recording is None:  # a Traced array that outlived its trace: just compute
         return result
-    return _ACTIVE.add(func, label, args, kwargs, result, inplace, effect)
+    return recording.add(func, label, args, kwargs, result, inplace, effect)
 
 
 def _on_arrays(func):
@@ -302,12 +302,11 @@ def _on_arrays(func):
     paused (its inner array operations are one instruction, not many)."""
 
     def on_arrays(*args, **kwargs):
-        global _ACTIVE
-        active, _ACTIVE = _ACTIVE, None
+        recording, STATE.recording = STATE.recording, None
         try:
             return func(*args, **kwargs)
         finally:
-            _ACTIVE = active
+            STATE.recording = recording
 
     on_arrays.__name__ = func.__name__
     return on_arrays
@@ -1140,7 +1139,6 @@ class _Swap:
         self.devices = list({id(d): d for d in [backend.CPU, *backend._DEVICES.values()]}.values())
         self.saved_devices = [(d.xp, d.array_type, d.to_host, d.from_host) for d in self.devices]
         self.constants = dict(_CONSTANTS)
-        self.previous = None
 
     def __enter__(self):
         recording = self.recording
@@ -1161,7 +1159,6 @@ class _Swap:
         _CONSTANTS.clear()
         # Module.__call__, Optimizer.zero_grad and every step() (through _evaluate) tell
         # the recording they ran, so it keeps their state: parameters, buffers, moments.
-        self.previous = STATE.recording
         STATE.recording = recording
         return self
 
@@ -1169,7 +1166,7 @@ class _Swap:
         for device, saved in zip(self.devices, self.saved_devices):
             device.xp, device.array_type, device.to_host, device.from_host = saved
         backend.generator = _REAL_GENERATOR
-        STATE.recording = self.previous
+        STATE.recording = None
         _CONSTANTS.clear()  # constants made while tracing hold Traced arrays
         _CONSTANTS.update(self.constants)
         return False
@@ -1249,7 +1246,7 @@ class jit:
         return f"tg.jit({self.name}: {self.traces} traces, {self.replays} replays)"
 
     def __call__(self, *args, **kwargs):
-        if _ACTIVE is not None:
+        if STATE.recording is not None:
             raise JitError("tg.jit: a jitted function was called while another is recording")
         key = _args_key(args, kwargs)
         match = None
@@ -1286,14 +1283,12 @@ class jit:
         return result
 
     def _trace(self, args, kwargs, key):
-        global _ACTIVE
         recording = Recording(self.name)
         recording.args_key = key
         self.traces += 1
         positional = args + tuple(kwargs[k] for k in sorted(kwargs))
         swap = _Swap(recording)
-        with swap:
-            _ACTIVE = recording
+        with swap:  # STATE.recording is `recording` until the swap ends
             try:
                 for i, arg in enumerate(positional):
                     if isinstance(arg, Tensor) and not isinstance(arg.data, Traced):
@@ -1318,8 +1313,6 @@ class jit:
                     if isinstance(arg, Tensor) and isinstance(arg.data, Traced):
                         arg.data = arg.data.value
                 raise
-            finally:
-                _ACTIVE = None
         return result, recording
 
 
