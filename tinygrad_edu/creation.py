@@ -45,7 +45,7 @@ def ones(*shape, device=None, dtype=None, requires_grad=False):
 
 
 def full(shape, fill_value, device=None, dtype=None, requires_grad=False):
-    shape = _shape((shape,) if isinstance(shape, int) else (shape,))
+    shape = _shape((shape,))  # an int, or a tuple or list of them
     return _make(lambda xp, dt: xp.full(shape, fill_value, dtype=dt), device, dtype, requires_grad)
 
 
@@ -122,7 +122,7 @@ def randint(low, high=None, size=None, device=None, dtype=None, requires_grad=Fa
         raise TypeError("randint: size is required, as in torch.randint(low, high, size)")
     if high <= low:
         raise ValueError(f"randint: need low < high, got low={low}, high={high}")
-    shape = _shape((size,) if isinstance(size, int) else (size,))
+    shape = _shape((size,))  # an int, or a tuple or list of them
     device = backend.get_device(device)
     values = backend.generator(device).integers(low, high, size=shape)
     return _make(lambda xp, dt: values.astype(dt), device, dtype or numpy.int64, requires_grad)

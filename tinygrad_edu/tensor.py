@@ -1504,7 +1504,7 @@ def _retains_grad(tensor):
 
 
 autograd.register_tensor_type(Tensor, apply)
-_wrap = Tensor._wrap  # one global lookup in `apply` instead of two
+_wrap = Tensor._wrap  # short for Tensor._wrap (apply writes it out inline)
 _new = object.__new__
 
 
